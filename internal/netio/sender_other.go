@@ -1,0 +1,14 @@
+//go:build !linux
+
+package netio
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+)
+
+// OpenSender is not supported on this GOOS.
+func OpenSender(src netip.Addr, iface string, batch int) (*Sender, error) {
+	return nil, fmt.Errorf("raw socket: not supported on %s", runtime.GOOS)
+}

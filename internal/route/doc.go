@@ -1,0 +1,4 @@
+// Package route asks the kernel how it would send to a destination: the
+// outgoing interface, the preferred source address and the gateway, from a
+// netlink RTM_GETROUTE request on Linux (rtnetlink(7)).
+package route
