@@ -1,0 +1,6 @@
+// Package result holds the outcome of probing one TCP port, and the encoders
+// that write such outcomes in the formats masscan and nmap users expect:
+// IP:PORT lines, masscan's list (-oL), NDJSON (-oD), a JSON array (-oJ),
+// nmap's XML (-oX, valid against nmap.dtd) and nmap's grepable format (-oG).
+// An NDJSONReader reads results back, for merging the outputs of shards.
+package result

@@ -1,0 +1,326 @@
+package result
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Format names one output format. The zero value is invalid.
+type Format uint8
+
+// The output formats.
+const (
+	// FormatInvalid is the zero Format; NewEncoder rejects it.
+	FormatInvalid Format = iota
+	// FormatPlain writes "198.18.0.1:80" for an open port and
+	// "198.18.0.1:81 closed" for any other, one per line, with no header.
+	FormatPlain
+	// FormatList is masscan's list format (-oL): a "#masscan" line, then
+	// lines of status, protocol, port, address and Unix seconds, such as
+	// "open tcp 80 198.18.0.1 1700000000", then a "# end" line.
+	FormatList
+	// FormatJSON is a JSON array (-oJ) of the objects FormatNDJSON writes,
+	// one per line. It is valid JSON, "[]" included, once Close has run.
+	FormatJSON
+	// FormatNDJSON writes one JSON object per line (-oD), keys in this
+	// order: {"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open",
+	// "ttl":64,"time":"2026-01-02T15:04:05Z"}. Time is RFC 3339 in UTC.
+	FormatNDJSON
+	// FormatXML is nmap's XML format (-oX), valid against nmap.dtd once
+	// Close has run. Consecutive results for one address share a <host>
+	// until a Flush.
+	FormatXML
+	// FormatGrepable is nmap's grepable format (-oG): a "Status: Up" line
+	// and a "Ports:" line per host, between comment lines. Consecutive
+	// results for one address share a line until a Flush.
+	FormatGrepable
+)
+
+// String returns the format's name: "plain", "list", "json", "ndjson", "xml"
+// or "grepable"; "invalid" for FormatInvalid, and "Format(N)" for a value out
+// of range.
+func (f Format) String() string {
+	switch f {
+	case FormatInvalid:
+		return "invalid"
+	case FormatPlain:
+		return "plain"
+	case FormatList:
+		return "list"
+	case FormatJSON:
+		return "json"
+	case FormatNDJSON:
+		return "ndjson"
+	case FormatXML:
+		return "xml"
+	case FormatGrepable:
+		return "grepable"
+	}
+	return "Format(" + strconv.Itoa(int(f)) + ")"
+}
+
+// ErrInvalidFormat is wrapped by NewEncoder's error for a Format it does not
+// know.
+var ErrInvalidFormat = errors.New("invalid output format")
+
+// ErrClosed is returned by an Encoder's methods after Close.
+var ErrClosed = errors.New("result: encoder is closed")
+
+// Meta describes the scan, for the formats that have a header or a trailer
+// (list, XML, grepable). Its zero value is usable: missing fields are written
+// empty or as zero.
+type Meta struct {
+	// Version is trawl's version, such as "0.1.0". The formats write it
+	// after the name "trawl".
+	Version string
+	// Args is the command line as typed.
+	Args string
+	// Start is when the scan started; its location is the one dates are
+	// written in. The zero value means the time NewEncoder is called.
+	Start time.Time
+	// Ports is the port spec, such as "22,80,8000-8100", for nmap's
+	// <scaninfo services=...>.
+	Ports string
+	// NumServices is the number of ports Ports names.
+	NumServices int
+	// NumHosts is the number of target addresses, for the totals in the
+	// trailers. Zero means unknown: the totals then count the hosts that
+	// have results.
+	NumHosts int
+	// Connect says the scan used connect() rather than SYN probes. The XML
+	// then says type="connect", and gives "conn-refused" as the reason
+	// for a closed port rather than "reset".
+	Connect bool
+}
+
+// Encoder writes results in one format, buffered. Its methods are safe for
+// concurrent use, so that Flush can run from a timer or a signal handler
+// while another goroutine calls Encode.
+type Encoder interface {
+	// Encode writes r, buffered. It returns an error if r.IP is not IPv4
+	// (wrapping ErrNotIPv4), if r.Status is invalid (wrapping
+	// ErrInvalidStatus), or if an earlier write failed.
+	Encode(r Result) error
+	// Flush writes everything buffered to the underlying writer without
+	// ending the document, so that a reader sees every result encoded so
+	// far as a complete record. In the XML and grepable formats it ends
+	// the open host record, so a later result for the same address begins
+	// a new one.
+	Flush() error
+	// Close writes the trailer, if the format has one, and flushes. It
+	// must be called exactly once, and is what makes a JSON or XML file
+	// valid. It does not close the underlying writer.
+	Close() error
+}
+
+// bufferSize is the size of an encoder's write buffer in bytes.
+const bufferSize = 64 << 10
+
+// NewEncoder returns an Encoder that writes results to w in format f,
+// buffered, with m for the header and trailer. The header is buffered at
+// once and reaches w on the first Flush or Close.
+func NewEncoder(f Format, w io.Writer, m Meta) (Encoder, error) {
+	e, err := newEncoder(f, w, m, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// newEncoder is NewEncoder with a clock, so that tests can fix the times in
+// headers and trailers.
+func newEncoder(f Format, w io.Writer, m Meta, now func() time.Time) (*encoder, error) {
+	if f == FormatInvalid || f > FormatGrepable {
+		return nil, fmt.Errorf("%w %d", ErrInvalidFormat, f)
+	}
+	if m.Start.IsZero() {
+		m.Start = now()
+	}
+	e := &encoder{
+		f:    f,
+		w:    bufio.NewWriterSize(w, bufferSize),
+		buf:  make([]byte, 0, 512),
+		meta: m,
+		now:  now,
+	}
+	e.buf = e.appendHeader(e.buf[:0])
+	if _, err := e.w.Write(e.buf); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// encoder implements every Format; the methods switch on f.
+type encoder struct {
+	mu     sync.Mutex
+	f      Format
+	w      *bufio.Writer
+	buf    []byte // reused for each record
+	meta   Meta
+	now    func() time.Time
+	closed bool
+	n      int        // results encoded
+	hosts  int        // host records begun (XML, grepable)
+	host   netip.Addr // address of the host record still open; zero if none
+}
+
+// Encode implements Encoder.
+func (e *encoder) Encode(r Result) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	b := e.buf[:0]
+	switch e.f {
+	case FormatPlain:
+		b = appendPlain(b, r)
+	case FormatList:
+		b = appendList(b, r)
+	case FormatNDJSON:
+		b = appendJSON(b, r)
+		b = append(b, '\n')
+	case FormatJSON:
+		if e.n > 0 {
+			b = append(b, ",\n"...)
+		}
+		b = appendJSON(b, r)
+	case FormatXML:
+		b = e.appendXMLPort(b, r)
+	case FormatGrepable:
+		b = e.appendGrepPort(b, r)
+	}
+	e.buf = b
+	e.n++
+	_, err := e.w.Write(b)
+	return err
+}
+
+// Flush implements Encoder.
+func (e *encoder) Flush() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	if err := e.endHost(); err != nil {
+		return err
+	}
+	return e.w.Flush()
+}
+
+// Close implements Encoder.
+func (e *encoder) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	e.closed = true
+	if err := e.endHost(); err != nil {
+		return err
+	}
+	e.buf = e.appendTrailer(e.buf[:0])
+	if _, err := e.w.Write(e.buf); err != nil {
+		return err
+	}
+	return e.w.Flush()
+}
+
+// endHost ends the open XML or grepable host record, if there is one.
+func (e *encoder) endHost() error {
+	if !e.host.IsValid() {
+		return nil
+	}
+	e.host = netip.Addr{}
+	var err error
+	switch e.f {
+	case FormatXML:
+		_, err = e.w.WriteString("</ports>\n</host>\n")
+	case FormatGrepable:
+		err = e.w.WriteByte('\n')
+	}
+	return err
+}
+
+// appendHeader appends the format's header, if it has one.
+func (e *encoder) appendHeader(b []byte) []byte {
+	switch e.f {
+	case FormatList:
+		b = append(b, "#masscan\n"...)
+	case FormatJSON:
+		b = append(b, "[\n"...)
+	case FormatXML:
+		b = e.appendXMLHeader(b)
+	case FormatGrepable:
+		b = e.appendGrepHeader(b)
+	}
+	return b
+}
+
+// appendTrailer appends the format's trailer, if it has one.
+func (e *encoder) appendTrailer(b []byte) []byte {
+	switch e.f {
+	case FormatList:
+		b = append(b, "# end\n"...)
+	case FormatJSON:
+		if e.n > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, "]\n"...)
+	case FormatXML:
+		b = e.appendXMLTrailer(b)
+	case FormatGrepable:
+		b = e.appendGrepTrailer(b)
+	}
+	return b
+}
+
+// appendPlain appends "198.18.0.1:80\n", or "198.18.0.1:81 closed\n" for a
+// port that is not open.
+func appendPlain(b []byte, r Result) []byte {
+	b = r.IP.AppendTo(b)
+	b = append(b, ':')
+	b = strconv.AppendUint(b, uint64(r.Port), 10)
+	if r.Status != StatusOpen {
+		b = append(b, ' ')
+		b = append(b, r.Status.String()...)
+	}
+	return append(b, '\n')
+}
+
+// appendList appends "open tcp 80 198.18.0.1 1700000000\n".
+func appendList(b []byte, r Result) []byte {
+	b = append(b, r.Status.String()...)
+	b = append(b, " "+Proto+" "...)
+	b = strconv.AppendUint(b, uint64(r.Port), 10)
+	b = append(b, ' ')
+	b = r.IP.AppendTo(b)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, r.Time.Unix(), 10)
+	return append(b, '\n')
+}
+
+// appendJSON appends r as a JSON object with no trailing newline.
+func appendJSON(b []byte, r Result) []byte {
+	b = append(b, `{"ip":"`...)
+	b = r.IP.AppendTo(b)
+	b = append(b, `","port":`...)
+	b = strconv.AppendUint(b, uint64(r.Port), 10)
+	b = append(b, `,"proto":"`+Proto+`","status":"`...)
+	b = append(b, r.Status.String()...)
+	b = append(b, `","ttl":`...)
+	b = strconv.AppendUint(b, uint64(r.TTL), 10)
+	b = append(b, `,"time":"`...)
+	b = r.Time.UTC().AppendFormat(b, time.RFC3339)
+	return append(b, `"}`...)
+}

@@ -1,0 +1,87 @@
+package result
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		s    Status
+		name string
+	}{
+		{StatusInvalid, "invalid"},
+		{StatusOpen, "open"},
+		{StatusClosed, "closed"},
+		{StatusFiltered, "filtered"},
+		{StatusFiltered + 1, "Status(4)"},
+		{255, "Status(255)"},
+	}
+	for _, tt := range tests {
+		if got := tt.s.String(); got != tt.name {
+			t.Errorf("Status(%d).String() = %q, want %q", tt.s, got, tt.name)
+		}
+		got, err := ParseStatus(tt.name)
+		switch {
+		case tt.s.valid() && (err != nil || got != tt.s):
+			t.Errorf("ParseStatus(%q) = %v, %v; want %v", tt.name, got, err, tt.s)
+		case !tt.s.valid() && !errors.Is(err, ErrInvalidStatus):
+			t.Errorf("ParseStatus(%q) = %v, %v; want ErrInvalidStatus", tt.name, got, err)
+		}
+	}
+	for _, bad := range []string{"", "Open", "OPEN", " open", "up", "open|filtered"} {
+		_, err := ParseStatus(bad)
+		if !errors.Is(err, ErrInvalidStatus) || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("ParseStatus(%q) error = %v; want ErrInvalidStatus naming the input", bad, err)
+		}
+	}
+}
+
+// nmapServices is where Debian's nmap package puts its table of services.
+const nmapServices = "/usr/share/nmap/nmap-services"
+
+// TestServiceAgreesWithNmap checks each name in the built-in table against
+// nmap's own table.
+func TestServiceAgreesWithNmap(t *testing.T) {
+	f, err := os.Open(nmapServices)
+	if err != nil {
+		t.Skipf("nmap's services table is missing (apt-get install nmap): %v", err)
+	}
+	defer f.Close()
+	nmap := map[uint16]string{}
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 2 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		port, ok := strings.CutSuffix(fields[1], "/tcp")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseUint(port, 10, 16); err == nil {
+			nmap[uint16(n)] = fields[0]
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	known := 0
+	for p := range 1 << 16 {
+		name := Service(uint16(p))
+		if name == "" {
+			continue
+		}
+		known++
+		if name != nmap[uint16(p)] {
+			t.Errorf("Service(%d) = %q, nmap says %q", p, name, nmap[uint16(p)])
+		}
+	}
+	if known < 40 {
+		t.Errorf("only %d ports in the table", known)
+	}
+}
