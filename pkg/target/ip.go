@@ -1,0 +1,88 @@
+package target
+
+import "strconv"
+
+// ParseIP parses a dotted-quad IPv4 address such as "198.18.0.1" into a
+// host-order uint32. Fields with leading zeros are rejected, because some
+// tools read them as octal.
+func ParseIP(s string) (uint32, error) {
+	ip, reason := parseIPv4(s)
+	if reason != "" {
+		return 0, &SyntaxError{Kind: "IPv4 address", Token: s, Reason: reason}
+	}
+	return ip, nil
+}
+
+// FormatIP formats a host-order IPv4 address in dotted-quad form.
+func FormatIP(ip uint32) string {
+	var b [15]byte
+	return string(AppendIP(b[:0], ip))
+}
+
+// AppendIP appends the dotted-quad form of the host-order IPv4 address ip to
+// dst and returns the extended slice. It does not allocate when dst has room.
+func AppendIP(dst []byte, ip uint32) []byte {
+	dst = strconv.AppendUint(dst, uint64(ip>>24), 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendUint(dst, uint64(ip>>16&0xff), 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendUint(dst, uint64(ip>>8&0xff), 10)
+	dst = append(dst, '.')
+	return strconv.AppendUint(dst, uint64(ip&0xff), 10)
+}
+
+// parseIPv4 parses a dotted quad. On failure it returns a reason for the
+// user; the reasons are constants, so parsing never allocates.
+func parseIPv4(s string) (uint32, string) {
+	var ip uint32
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			if s == "" || s[0] != '.' {
+				return 0, "want 4 dot-separated fields a.b.c.d"
+			}
+			s = s[1:]
+		}
+		end := 0
+		for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+			end++
+		}
+		f := s[:end]
+		switch {
+		case f == "":
+			return 0, "want 4 decimal fields a.b.c.d"
+		case len(f) > 1 && f[0] == '0':
+			return 0, "field with a leading zero (octal?)"
+		}
+		v, ok := parseUint(f, 255)
+		if !ok {
+			return 0, "field > 255"
+		}
+		ip = ip<<8 | uint32(v)
+		s = s[end:]
+	}
+	if s != "" {
+		return 0, "want 4 dot-separated fields a.b.c.d"
+	}
+	return ip, ""
+}
+
+// parseUint parses a non-empty run of ASCII digits no greater than max,
+// which must be below 2^59. Unlike strconv it accepts no sign and no
+// underscores, and it never allocates.
+func parseUint(s string, max uint64) (uint64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+		if v > max {
+			return 0, false
+		}
+	}
+	return v, true
+}

@@ -1,0 +1,105 @@
+package target
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// MaxPermutation is the largest n NewPermutation accepts, 2^48: more than
+// any Space holds (2^32 hosts × 65535 ports).
+const MaxPermutation = 1 << 48
+
+// rounds is the number of Feistel rounds. Four rounds of a good round
+// function make a strong pseudorandom permutation (Luby-Rackoff).
+const rounds = 4
+
+// Permutation is a keyed bijection on [0, n), used to visit a Space in an
+// order that spreads consecutive probes over hosts and ports. It is a
+// balanced Feistel network over the smallest even-bit-width power of two
+// >= n, with cycle-walking to stay below n; it keeps no tables, so any n up
+// to MaxPermutation costs the same few bytes. A Permutation is read-only
+// after NewPermutation and safe for concurrent use.
+type Permutation struct {
+	n    uint64
+	half uint   // bits in each Feistel half
+	mask uint64 // 1<<half - 1
+	keys [rounds]uint64
+}
+
+// NewPermutation returns the permutation of [0, n) keyed by seed. The same
+// (n, seed) always gives the same order. It panics unless
+// 1 <= n <= MaxPermutation.
+func NewPermutation(n uint64, seed uint64) *Permutation {
+	if n == 0 || n > MaxPermutation {
+		panic(fmt.Sprintf("target: NewPermutation(%d): n must be in [1, 2^48]", n))
+	}
+	half := uint(1)
+	for uint64(1)<<(2*half) < n {
+		half++
+	}
+	p := &Permutation{n: n, half: half, mask: 1<<half - 1}
+	for i := range p.keys {
+		seed += 0x9e3779b97f4a7c15 // splitmix64
+		z := seed
+		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+		z = (z ^ z>>27) * 0x94d049bb133111eb
+		p.keys[i] = z ^ z>>31
+	}
+	return p
+}
+
+// Len returns n, the size of the permuted domain.
+func (p *Permutation) Len() uint64 { return p.n }
+
+// At returns the index at position pos, for pos in [0, n). It does not
+// allocate and panics if pos >= n.
+func (p *Permutation) At(pos uint64) uint64 {
+	if pos >= p.n {
+		panic("target: Permutation.At position out of range")
+	}
+	// pos lies on a cycle of the Feistel permutation; walking that cycle
+	// reaches the next value below n, which keeps the map a bijection.
+	x := p.encrypt(pos)
+	for x >= p.n {
+		x = p.encrypt(x)
+	}
+	return x
+}
+
+// Pos returns the position of index, the inverse of At, for index in
+// [0, n). It does not allocate and panics if index >= n.
+func (p *Permutation) Pos(index uint64) uint64 {
+	if index >= p.n {
+		panic("target: Permutation.Pos index out of range")
+	}
+	x := p.decrypt(index)
+	for x >= p.n {
+		x = p.decrypt(x)
+	}
+	return x
+}
+
+func (p *Permutation) encrypt(x uint64) uint64 {
+	l, r := x>>p.half, x&p.mask
+	for _, k := range p.keys {
+		l, r = r, l^mix(r^k)&p.mask
+	}
+	return l<<p.half | r
+}
+
+func (p *Permutation) decrypt(x uint64) uint64 {
+	l, r := x>>p.half, x&p.mask
+	for i := len(p.keys) - 1; i >= 0; i-- {
+		l, r = r^mix(l^p.keys[i])&p.mask, l
+	}
+	return l<<p.half | r
+}
+
+// mix is the Feistel round function: the xor of the two halves of a 128-bit
+// product (as in wyhash), so the low bits depend on every input bit. Any
+// function keeps the network a bijection; this one makes the order look
+// random at the cost of one multiply.
+func mix(x uint64) uint64 {
+	hi, lo := bits.Mul64(x, 0x9e3779b97f4a7c15)
+	return hi ^ lo
+}
