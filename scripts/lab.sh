@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# lab.sh: trawl's test network, two network namespaces joined by a veth pair.
+#
+#   NAME-scan  198.19.0.1/24, default route via 198.19.0.2: scanners run here,
+#              and nothing they send can leave the pair.
+#   NAME-tgt   198.19.0.2/24, plus "local 198.18.0.0/16 dev lo": its kernel
+#              answers for all 65,536 addresses, RST for a closed port and
+#              SYN-ACK where trawl-lab-listen holds a listening socket.
+#
+# Usage:
+#   lab.sh up NAME [--open FILE] [--drop CIDR]... [--loss PCT]
+#   lab.sh down NAME
+#   lab.sh exec NAME CMD [ARG]...
+#   lab.sh truth NAME CIDR PORTS COUNT SEED > FILE
+#
+# NAME is 1-8 characters from [a-z0-9]. FILE holds ip:port or *:port lines,
+# the planted open ports (the ground truth). --drop silently drops traffic to
+# CIDR (filtered hosts); --loss drops PCT percent of packets at random, in
+# each direction. LAB_LISTEN names the trawl-lab-listen binary (default
+# bin/trawl-lab-listen in the repository, built if missing).
+set -euo pipefail
+
+readonly STATE_ROOT=/run/trawl-lab
+readonly SCAN_MAC=02:74:72:00:00:01
+readonly TGT_MAC=02:74:72:00:00:02
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly REPO
+
+die() {
+	echo "lab.sh: $*" >&2
+	exit 1
+}
+
+usage() {
+	sed -n '/^# Usage:/,/^#$/s/^#   /usage: /p' "${BASH_SOURCE[0]}" >&2
+	exit 2
+}
+
+check_name() {
+	[[ $1 =~ ^[a-z0-9]{1,8}$ ]] || die "bad lab name '$1': use 1-8 characters from [a-z0-9], so that interface names fit"
+}
+
+need_root() {
+	[[ $EUID -eq 0 ]] || die "must run as root (CAP_NET_ADMIN is needed to build network namespaces)"
+	command -v ip >/dev/null || die "'ip' not found: install iproute2"
+	command -v nft >/dev/null || die "'nft' not found: install nftables"
+}
+
+# names NAME sets the globals derived from a lab name.
+names() {
+	SCAN_NS=$1-scan
+	TGT_NS=$1-tgt
+	SCAN_IF=trl-$1-s
+	TGT_IF=trl-$1-t
+	STATE=$STATE_ROOT/$1
+}
+
+# alive PID reports whether PID runs. A zombie counts as gone: once up has
+# exited, the listener's parent is pid 1, which may be slow to reap it.
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat:0:1} != Z ]]
+}
+
+ns_exists() {
+	[[ -e /run/netns/$1 ]]
+}
+
+# set_sysctl NS KEY VALUE writes /proc/sys directly, which shows the
+# namespace of the writer, so that procps need not be installed.
+set_sysctl() {
+	ip netns exec "$1" bash -c 'printf "%s\n" "$2" > "/proc/sys/${1//.//}"' _ "$2" "$3" ||
+		die "set $2=$3 in $1"
+}
+
+# listen_bin prints the path of trawl-lab-listen, building it if missing.
+listen_bin() {
+	local bin=${LAB_LISTEN:-$REPO/bin/trawl-lab-listen}
+	if [[ ! -x $bin ]]; then
+		local go
+		go=$(command -v go || echo /usr/local/go/bin/go)
+		[[ -x $go ]] || die "$bin is missing and no go toolchain was found to build it"
+		(cd "$REPO" && "$go" build -buildvcs=false -o "$bin" ./internal/lab/listen) >&2 ||
+			die "build $bin"
+	fi
+	echo "$bin"
+}
+
+cmd_up() {
+	[[ $# -ge 1 ]] || usage
+	local name=$1
+	shift
+	check_name "$name"
+	local open="" loss=0
+	local -a drops=()
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--open)
+			[[ $# -ge 2 ]] || die "--open needs a FILE"
+			open=$2
+			[[ -r $open ]] || die "--open $open: cannot read file"
+			shift 2
+			;;
+		--drop)
+			[[ $# -ge 2 ]] || die "--drop needs a CIDR"
+			[[ $2 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?$ ]] ||
+				die "--drop '$2': want an IPv4 CIDR such as 198.18.2.0/24"
+			drops+=("$2")
+			shift 2
+			;;
+		--loss)
+			[[ $# -ge 2 ]] || die "--loss needs a PCT"
+			[[ $2 =~ ^[0-9]{1,3}$ ]] && ((10#$2 <= 100)) || die "--loss '$2': want a whole percentage from 0 to 100"
+			loss=$((10#$2))
+			shift 2
+			;;
+		*) die "up: unknown argument '$1'" ;;
+		esac
+	done
+	need_root
+	names "$name"
+	local bin
+	bin=$(listen_bin)
+
+	mkdir -p "$STATE_ROOT"
+	# The state directory is the lock: whoever creates it owns the lab.
+	mkdir "$STATE" 2>/dev/null || die "lab '$name' is already up (or was left half-built): run 'lab.sh down $name'"
+	trap 'echo "lab.sh: up $name failed; tearing down" >&2; teardown "$name"' EXIT
+	trap 'exit 1' INT TERM HUP
+
+	ip netns add "$SCAN_NS"
+	ip netns add "$TGT_NS"
+	ip link add "$SCAN_IF" address "$SCAN_MAC" type veth peer name "$TGT_IF" address "$TGT_MAC"
+	ip link set "$SCAN_IF" netns "$SCAN_NS"
+	ip link set "$TGT_IF" netns "$TGT_NS"
+
+	ip -n "$SCAN_NS" link set lo up
+	ip -n "$SCAN_NS" addr add 198.19.0.1/24 dev "$SCAN_IF"
+	ip -n "$SCAN_NS" link set "$SCAN_IF" up
+	ip -n "$SCAN_NS" route add default via 198.19.0.2 dev "$SCAN_IF"
+	# Permanent neighbours: no ARP, so the first burst of probes is not
+	# dropped while a resolution is pending.
+	ip -n "$SCAN_NS" neigh replace 198.19.0.2 lladdr "$TGT_MAC" dev "$SCAN_IF" nud permanent
+
+	ip -n "$TGT_NS" link set lo up
+	ip -n "$TGT_NS" addr add 198.19.0.2/24 dev "$TGT_IF"
+	ip -n "$TGT_NS" link set "$TGT_IF" up
+	ip -n "$TGT_NS" route add local 198.18.0.0/16 dev lo
+	ip -n "$TGT_NS" neigh replace 198.19.0.1 lladdr "$SCAN_MAC" dev "$TGT_IF" nud permanent
+
+	set_sysctl "$TGT_NS" net.ipv4.tcp_syncookies 1
+	local ns
+	for ns in "$SCAN_NS" "$TGT_NS"; do
+		# The per-namespace backlog knobs; netdev_max_backlog is global.
+		set_sysctl "$ns" net.core.somaxconn 65535
+		set_sysctl "$ns" net.ipv4.tcp_max_syn_backlog 65535
+	done
+	# The default range, stated so that trawl can pick a source port outside it.
+	set_sysctl "$SCAN_NS" net.ipv4.ip_local_port_range "32768 60999"
+
+	{
+		echo "table ip trawl_lab {"
+		echo "  chain input {"
+		echo "    type filter hook input priority 0; policy accept;"
+		if ((loss > 0)); then
+			echo "    iifname \"$TGT_IF\" numgen random mod 100 < $loss drop"
+		fi
+		if ((${#drops[@]} > 0)); then
+			local IFS=,
+			echo "    ip daddr { ${drops[*]} } drop"
+		fi
+		echo "  }"
+		echo "  chain output {"
+		echo "    type filter hook output priority 0; policy accept;"
+		if ((loss > 0)); then
+			echo "    oifname \"$TGT_IF\" numgen random mod 100 < $loss drop"
+		fi
+		echo "  }"
+		echo "}"
+	} | ip netns exec "$TGT_NS" nft -f - || die "load nftables rules in $TGT_NS"
+
+	# Checksum offload leaves partial TCP checksums in the packets that
+	# cross the veth, which captures then see as corrupt.
+	ip netns exec "$SCAN_NS" "$bin" -csum-off "$SCAN_IF"
+	ip netns exec "$TGT_NS" "$bin" -csum-off "$TGT_IF"
+
+	if [[ -n $open ]]; then
+		cp "$open" "$STATE/open"
+		# ip netns exec execs the program, so $! is the listener itself.
+		ip netns exec "$TGT_NS" "$bin" -f "$STATE/open" </dev/null >"$STATE/listen.log" 2>&1 &
+		echo $! >"$STATE/listen.pid"
+		local i
+		for ((i = 0; i < 1200; i++)); do
+			grep -qsx ready "$STATE/listen.log" && break
+			alive "$(<"$STATE/listen.pid")" ||
+				die "listener failed: $(cat "$STATE/listen.log")"
+			sleep 0.05
+		done
+		grep -qsx ready "$STATE/listen.log" || die "listener not ready after 60s: $(cat "$STATE/listen.log")"
+	fi
+
+	trap - EXIT INT TERM HUP
+	echo "lab $name up: scan in $SCAN_NS ($SCAN_IF 198.19.0.1), targets 198.18.0.0/16 in $TGT_NS"
+}
+
+# teardown NAME removes everything that lab NAME may have made. It never fails.
+teardown() {
+	names "$1"
+	local -a pids=()
+	local ns pid
+	if [[ -r $STATE/listen.pid ]]; then
+		pids+=("$(<"$STATE/listen.pid")")
+	fi
+	for ns in "$SCAN_NS" "$TGT_NS"; do
+		if ns_exists "$ns"; then
+			mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$ns" 2>/dev/null || true)
+		fi
+	done
+	if ((${#pids[@]} > 0)); then
+		kill -TERM "${pids[@]}" 2>/dev/null || true
+		local i
+		for ((i = 0; i < 100; i++)); do
+			local running=0
+			for pid in "${pids[@]}"; do
+				if alive "$pid"; then running=1; fi
+			done
+			((running)) || break
+			sleep 0.05
+		done
+		kill -KILL "${pids[@]}" 2>/dev/null || true
+	fi
+	for ns in "$SCAN_NS" "$TGT_NS"; do
+		if ns_exists "$ns"; then
+			ip netns del "$ns" 2>/dev/null || true
+		fi
+	done
+	# A failed up may leave the pair in the root namespace.
+	ip link del "$SCAN_IF" 2>/dev/null || true
+	ip link del "$TGT_IF" 2>/dev/null || true
+	rm -rf "$STATE"
+}
+
+cmd_down() {
+	[[ $# -eq 1 ]] || usage
+	check_name "$1"
+	need_root
+	teardown "$1"
+}
+
+cmd_exec() {
+	[[ $# -ge 2 ]] || usage
+	check_name "$1"
+	need_root
+	names "$1"
+	shift
+	ns_exists "$SCAN_NS" || die "lab is not up: no namespace $SCAN_NS"
+	exec ip netns exec "$SCAN_NS" "$@"
+}
+
+cmd_truth() {
+	[[ $# -eq 5 ]] || usage
+	check_name "$1"
+	shift
+	local bin
+	bin=$(listen_bin)
+	exec "$bin" -gen "$@"
+}
+
+main() {
+	[[ $# -ge 1 ]] || usage
+	local cmd=$1
+	shift
+	case $cmd in
+	up) cmd_up "$@" ;;
+	down) cmd_down "$@" ;;
+	exec) cmd_exec "$@" ;;
+	truth) cmd_truth "$@" ;;
+	-h | --help | help) usage ;;
+	*) die "unknown command '$cmd'" ;;
+	esac
+}
+
+main "$@"
