@@ -1,0 +1,409 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trawlscan/trawl/internal/netio"
+	"github.com/trawlscan/trawl/internal/packet"
+	"github.com/trawlscan/trawl/pkg/result"
+	"github.com/trawlscan/trawl/pkg/syncookie"
+	"github.com/trawlscan/trawl/pkg/target"
+)
+
+// MaxProbes is the most probes one engine run takes: its bitmap of answered
+// probes costs one bit each (512 MiB here). Larger sweeps are split with
+// shards.
+const MaxProbes = 1 << 32
+
+// Config describes one scan. The zero value of every optional field means
+// its default.
+type Config struct {
+	// Space is the set of probes. Required.
+	Space *target.Space
+	// Perm orders Space. Required; Perm.Len() must equal Space.Len().
+	Perm *target.Permutation
+	// Start and End bound the permutation positions this run probes,
+	// [Start, End). End zero means Perm.Len().
+	Start, End uint64
+	// Source and SourcePort are the scanner's address and port in every
+	// probe. Required.
+	Source     netip.Addr
+	SourcePort uint16
+	// Key is the cookie key; it must be the same for senders and receiver.
+	Key syncookie.Key
+	// Rate is the total send rate in probes per second; 0 means as fast as
+	// the senders go.
+	Rate float64
+	// Burst is how many probes may go at once, at the start or after a
+	// stall, before pacing holds to Rate; 0 means 10 ms worth, enough to
+	// make good a timer that wakes late without bending the rate over a
+	// second.
+	Burst int
+	// Retries is how many more times each unanswered probe is sent.
+	Retries int
+	// Wait is how long to wait for replies after the last probe; 0 means 2s.
+	Wait time.Duration
+	// Grace is how long to keep reading replies after ctx is cancelled;
+	// 0 means the lesser of Wait and 500 ms.
+	Grace time.Duration
+	// Closed reports closed ports as well as open ones.
+	Closed bool
+}
+
+// Stats are the scan's counters. Read them with Engine.Stats while it runs.
+type Stats struct {
+	// Total is the number of probes in one pass.
+	Total uint64
+	// Position is how many probes of the current pass have been handed to
+	// the senders; Pass is the current pass (0 is the first try).
+	Position uint64
+	Pass     int
+	// Sent counts the probes sent, retries included.
+	Sent uint64
+	// SendFailed counts probes the kernel refused to send.
+	SendFailed uint64
+	// Replies counts valid replies (first answers only); Open and Closed
+	// split them.
+	Replies, Open, Closed uint64
+	// Duplicates counts valid replies to probes already answered.
+	Duplicates uint64
+	// Invalid counts captured replies with a wrong cookie or to a probe
+	// this scan never sent.
+	Invalid uint64
+	// Dropped counts frames the capture lost.
+	Dropped uint64
+}
+
+// Engine runs one scan over given senders and capture.
+type Engine struct {
+	cfg      Config
+	senders  []*netio.Sender
+	capture  netio.Capture
+	tpl      *packet.Template
+	src      uint32
+	total    uint64
+	answered *bitmap
+	allDone  chan struct{}
+
+	pass       atomic.Int64
+	next       atomic.Uint64 // next position to claim in the current pass
+	sent       atomic.Uint64
+	sendFailed atomic.Uint64
+	replies    atomic.Uint64
+	open       atomic.Uint64
+	closed     atomic.Uint64
+	dups       atomic.Uint64
+	invalid    atomic.Uint64
+	dropped    atomic.Uint64
+	stop       atomic.Bool
+}
+
+// New checks cfg and returns an Engine that sends through senders (one
+// goroutine each, sharing the rate) and reads replies from capture.
+func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, error) {
+	if cfg.Space == nil || cfg.Perm == nil || cfg.Perm.Len() != cfg.Space.Len() {
+		return nil, errors.New("engine: space and permutation must be given and agree")
+	}
+	if cfg.End == 0 {
+		cfg.End = cfg.Perm.Len()
+	}
+	if cfg.Start > cfg.End || cfg.End > cfg.Perm.Len() {
+		return nil, fmt.Errorf("engine: positions [%d, %d) outside [0, %d)", cfg.Start, cfg.End, cfg.Perm.Len())
+	}
+	if cfg.End-cfg.Start > MaxProbes {
+		return nil, fmt.Errorf("engine: %d probes in one run; the most is %d, split the scan with --shard", cfg.End-cfg.Start, uint64(MaxProbes))
+	}
+	if !cfg.Source.Is4() {
+		return nil, fmt.Errorf("engine: source address %v is not IPv4", cfg.Source)
+	}
+	if len(senders) == 0 || capture == nil {
+		return nil, errors.New("engine: needs at least one sender and a capture")
+	}
+	if cfg.Wait == 0 {
+		cfg.Wait = 2 * time.Second
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = min(cfg.Wait, 500*time.Millisecond)
+	}
+	a := cfg.Source.As4()
+	src := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	tpl, err := packet.NewTemplate(src, cfg.SourcePort)
+	if err != nil {
+		return nil, err
+	}
+	total := cfg.End - cfg.Start
+	e := &Engine{
+		cfg: cfg, senders: senders, capture: capture, tpl: tpl, src: src, total: total,
+		answered: newBitmap(total), allDone: make(chan struct{}),
+	}
+	e.next.Store(cfg.Start)
+	if total == 0 {
+		close(e.allDone)
+	}
+	return e, nil
+}
+
+// Stats returns a snapshot of the counters. It is safe to call at any time.
+func (e *Engine) Stats() Stats {
+	pos := e.next.Load()
+	return Stats{
+		Total:      e.total,
+		Position:   min(pos, e.cfg.End) - e.cfg.Start,
+		Pass:       int(e.pass.Load()),
+		Sent:       e.sent.Load(),
+		SendFailed: e.sendFailed.Load(),
+		Replies:    e.replies.Load(),
+		Open:       e.open.Load(),
+		Closed:     e.closed.Load(),
+		Duplicates: e.dups.Load(),
+		Invalid:    e.invalid.Load(),
+		Dropped:    e.dropped.Load(),
+	}
+}
+
+// Resume returns the first permutation position that a later run must
+// start from to cover every probe this run has not yet sent once. It is
+// conservative: a few probes in flight may be sent twice.
+func (e *Engine) Resume() uint64 {
+	if e.pass.Load() > 0 {
+		return e.cfg.End
+	}
+	inflight := uint64(len(e.senders) * e.senders[0].Batch())
+	pos := e.next.Load()
+	if pos >= e.cfg.End+inflight {
+		return e.cfg.End
+	}
+	return max(e.cfg.Start, min(pos, e.cfg.End+inflight)-inflight)
+}
+
+// Run scans. It calls out, from one goroutine, for every open port (and
+// every closed one if Config.Closed) as its reply arrives. It returns when
+// every probe is answered, when Wait has passed after the last probe, or,
+// after ctx is cancelled, when Grace has passed; then the error is
+// ctx.Err(). A send or capture failure ends the scan with that error. Run
+// may be called once.
+func (e *Engine) Run(ctx context.Context, out func(result.Result)) error {
+	// A receiver failure cancels the senders, with itself as the cause.
+	sendCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var rx sync.WaitGroup
+	rx.Add(1)
+	go func() {
+		defer rx.Done()
+		if err := e.receive(out); err != nil {
+			cancel(err)
+		}
+	}()
+	defer rx.Wait()
+	defer e.stop.Store(true)
+
+	err := e.sendPasses(sendCtx)
+	if err == nil {
+		e.waitQuiet(sendCtx, e.cfg.Wait)
+	}
+	if ctx.Err() != nil {
+		e.waitQuiet(context.Background(), e.cfg.Grace)
+		return ctx.Err()
+	}
+	if cause := context.Cause(sendCtx); cause != nil {
+		return cause
+	}
+	return err
+}
+
+// sendPasses sends the first pass and then the retries, each after a pause
+// that lets late replies to the previous pass arrive, so that slow answers
+// are not mistaken for loss.
+func (e *Engine) sendPasses(ctx context.Context) error {
+	for pass := 0; pass <= e.cfg.Retries; pass++ {
+		if pass > 0 {
+			if e.waitQuiet(ctx, min(e.cfg.Wait, time.Second)) || ctx.Err() != nil {
+				return ctx.Err()
+			}
+			e.next.Store(e.cfg.Start)
+			e.pass.Store(int64(pass))
+		}
+		if err := e.sendPass(ctx, pass); err != nil {
+			return err
+		}
+		if e.isAllDone() {
+			return nil
+		}
+	}
+	return nil
+}
+
+// waitQuiet waits d, or until every probe is answered (then it returns
+// true), or ctx is done.
+func (e *Engine) waitQuiet(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-e.allDone:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (e *Engine) isAllDone() bool {
+	select {
+	case <-e.allDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// sendPass runs every sender over the positions of one pass.
+func (e *Engine) sendPass(ctx context.Context, pass int) error {
+	g, ctx := errgroup.WithContext(ctx)
+	rate := e.cfg.Rate / float64(len(e.senders))
+	burst := e.cfg.Burst / len(e.senders)
+	if e.cfg.Burst == 0 {
+		burst = int(rate / 100)
+	}
+	for _, s := range e.senders {
+		g.Go(func() error { return e.send(ctx, s, pass, newPacer(rate, max(burst, s.Batch()))) })
+	}
+	return g.Wait()
+}
+
+// send claims batches of positions and sends their probes until the pass
+// is done. From the second pass on it skips answered probes.
+func (e *Engine) send(ctx context.Context, s *netio.Sender, pass int, p *pacer) error {
+	batch := uint64(s.Batch())
+	if p.per > 0 {
+		// Small batches at low rates, so pacing stays smooth: about one
+		// batch per millisecond.
+		batch = min(batch, max(1, uint64(time.Millisecond/p.per)))
+	}
+	buf := make([]byte, int(batch)*packet.SYNLen)
+	pkts := make([][]byte, 0, batch)
+	space, perm, key := e.cfg.Space, e.cfg.Perm, e.cfg.Key
+	for {
+		if e.isAllDone() {
+			return nil
+		}
+		first := e.next.Add(batch) - batch
+		if first >= e.cfg.End {
+			return nil
+		}
+		last := min(first+batch, e.cfg.End)
+		pkts = pkts[:0]
+		for pos := first; pos < last; pos++ {
+			if pass > 0 && e.answered.has(pos-e.cfg.Start) {
+				continue
+			}
+			ip, port := space.Index(perm.At(pos))
+			seq := syncookie.Compute(key, e.src, ip, e.cfg.SourcePort, port)
+			off := len(pkts) * packet.SYNLen
+			pkts = append(pkts, e.tpl.Put(buf[off:off+packet.SYNLen], ip, port, seq))
+		}
+		if len(pkts) == 0 {
+			continue
+		}
+		if err := p.wait(ctx, len(pkts)); err != nil {
+			return err
+		}
+		n, err := s.Send(pkts)
+		if err != nil {
+			return err
+		}
+		e.sent.Add(uint64(n))
+		e.sendFailed.Add(uint64(len(pkts) - n))
+	}
+}
+
+// receive reads and handles replies until stopped or the capture fails.
+func (e *Engine) receive(out func(result.Result)) error {
+	dec := packet.NewDecoder(linkLayer(e.capture.Link()))
+	lastStats := time.Now()
+	for !e.stop.Load() {
+		if time.Since(lastStats) > 500*time.Millisecond {
+			e.pollStats()
+			lastStats = time.Now()
+		}
+		frame, err := e.capture.ReadPacket()
+		if errors.Is(err, netio.ErrTimeout) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if r, ok := dec.Decode(frame); ok {
+			e.handle(r, out)
+		}
+	}
+	e.pollStats()
+	return nil
+}
+
+func (e *Engine) pollStats() {
+	if st, err := e.capture.Stats(); err == nil {
+		e.dropped.Store(st.Dropped)
+	}
+}
+
+// handle validates one reply and reports it.
+func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
+	if r.DstIP != e.src || r.DstPort != e.cfg.SourcePort || !syncookie.Valid(e.cfg.Key, e.src, r.SrcIP, e.cfg.SourcePort, r.SrcPort, r.Ack) {
+		e.invalid.Add(1)
+		return
+	}
+	idx, ok := e.cfg.Space.Lookup(r.SrcIP, r.SrcPort)
+	if !ok {
+		e.invalid.Add(1)
+		return
+	}
+	pos := e.cfg.Perm.Pos(idx)
+	if pos < e.cfg.Start || pos >= e.cfg.End {
+		e.invalid.Add(1)
+		return
+	}
+	if e.answered.set(pos - e.cfg.Start) {
+		e.dups.Add(1)
+		return
+	}
+	if e.replies.Add(1) == e.total {
+		close(e.allDone)
+	}
+	status := result.StatusClosed
+	if r.Kind == packet.KindSYNACK {
+		status = result.StatusOpen
+		e.open.Add(1)
+	} else {
+		e.closed.Add(1)
+	}
+	if status == result.StatusOpen || e.cfg.Closed {
+		out(result.Result{
+			IP:     netip.AddrFrom4([4]byte{byte(r.SrcIP >> 24), byte(r.SrcIP >> 16), byte(r.SrcIP >> 8), byte(r.SrcIP)}),
+			Port:   r.SrcPort,
+			Status: status,
+			TTL:    r.TTL,
+			Time:   time.Now(),
+		})
+	}
+}
+
+func linkLayer(l netio.LinkType) gopacket.LayerType {
+	switch l {
+	case netio.LinkRaw:
+		return layers.LayerTypeIPv4
+	case netio.LinkLinuxSLL:
+		return layers.LayerTypeLinuxSLL
+	default:
+		return layers.LayerTypeEthernet
+	}
+}
