@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trawlscan/trawl/pkg/result"
+)
+
+// outputFlags maps nmap's and masscan's single-dash output options to the
+// long flags that pflag understands.
+var outputFlags = map[string]string{
+	"-oL": "--output-list",
+	"-oJ": "--output-json",
+	"-oD": "--output-ndjson",
+	"-oX": "--output-xml",
+	"-oG": "--output-grepable",
+	"-iL": "--input-list",
+}
+
+// ignoredFlags are nmap and masscan options that name what trawl always
+// does: a SYN scan, with no host discovery and no DNS.
+var ignoredFlags = map[string]bool{"-sS": true, "-Pn": true, "-n": true}
+
+// normalize rewrites argv so that pflag can parse it: "-oX file",
+// "-oXfile" and "-oX=file" become "--output-xml=file", and no-op nmap
+// options are dropped. Arguments after "--" are left alone.
+func normalize(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if ignoredFlags[a] {
+			continue
+		}
+		if len(a) >= 3 {
+			if long, ok := outputFlags[a[:3]]; ok {
+				rest := strings.TrimPrefix(a[3:], "=")
+				switch {
+				case rest != "":
+					out = append(out, long+"="+rest)
+				case i+1 < len(args):
+					out = append(out, long+"="+args[i+1])
+					i++
+				default:
+					out = append(out, long)
+				}
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// waitValue is a duration flag that also takes a bare number of seconds,
+// as masscan's --wait does.
+type waitValue struct{ d *time.Duration }
+
+func (v waitValue) String() string { return v.d.String() }
+func (v waitValue) Type() string   { return "duration" }
+func (v waitValue) Set(s string) error {
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		if secs < 0 {
+			return fmt.Errorf("%q is negative", s)
+		}
+		*v.d = time.Duration(secs * float64(time.Second))
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 2s or 500ms", s)
+	}
+	if d < 0 {
+		return fmt.Errorf("%q is negative", s)
+	}
+	*v.d = d
+	return nil
+}
+
+// rateValue is a probes-per-second flag that accepts masscan's forms:
+// 100000, 100k, 1.5M.
+type rateValue struct {
+	r   *float64
+	set *bool
+}
+
+func (v rateValue) String() string {
+	if !*v.set {
+		return "auto"
+	}
+	return strconv.FormatFloat(*v.r, 'f', -1, 64)
+}
+func (v rateValue) Type() string { return "pps" }
+func (v rateValue) Set(s string) error {
+	mult := 1.0
+	num := s
+	switch {
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mult, num = 1e3, s[:len(s)-1]
+	case strings.HasSuffix(s, "m"), strings.HasSuffix(s, "M"):
+		mult, num = 1e6, s[:len(s)-1]
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f != f {
+		return fmt.Errorf("%q is not a rate such as 10000 or 100k", s)
+	}
+	if f <= 0 {
+		return fmt.Errorf("%q must be more than 0", s)
+	}
+	*v.r = f * mult
+	*v.set = true
+	return nil
+}
+
+// showValue collects --show closed (and "open", which is always shown).
+type showValue struct{ closed *bool }
+
+func (v showValue) String() string {
+	if *v.closed {
+		return "closed"
+	}
+	return "open"
+}
+func (v showValue) Type() string { return "what" }
+func (v showValue) Set(s string) error {
+	for _, w := range strings.Split(s, ",") {
+		switch strings.TrimSpace(w) {
+		case "closed":
+			*v.closed = true
+		case "open":
+		default:
+			return fmt.Errorf("%q is not open or closed", w)
+		}
+	}
+	return nil
+}
+
+// output is one requested output: a format and a path ("-" = stdout).
+type output struct {
+	format result.Format
+	path   string
+}
+
+// outputValue appends an output of one format each time the flag is given.
+type outputValue struct {
+	format result.Format
+	list   *[]output
+}
+
+func (v outputValue) String() string { return "" }
+func (v outputValue) Type() string   { return "file" }
+func (v outputValue) Set(s string) error {
+	if s == "" {
+		return fmt.Errorf("needs a file name (or - for stdout)")
+	}
+	*v.list = append(*v.list, output{format: v.format, path: s})
+	return nil
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/trawlscan/trawl/pkg/result"
+)
+
+// version is stamped at build time with -ldflags "-X ...cli.version=v1.2.3".
+var version = "dev"
+
+// Exit statuses, as documented in the README.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError is bad input: exit status 2, nothing sent.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// Main runs trawl with args (without the program name), writing results to
+// stdout and diagnostics to stderr, and returns the exit status. Cancelling
+// ctx (SIGINT, SIGTERM) stops the scan cleanly: outputs are flushed and
+// the scan can be resumed.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, fs, err := parseArgs(args, stderr)
+	if err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			printUsage(stdout, fs)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "trawl: %v\n", err)
+		return exitUsage
+	}
+	if opts.version {
+		fmt.Fprintf(stdout, "trawl %s\n", version)
+		return exitOK
+	}
+	if len(opts.rest) > 0 && opts.rest[0] == "merge" {
+		return runMerge(opts.rest[1:], stdout, stderr)
+	}
+	err = run(ctx, opts, args, stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "trawl: %v\n", err)
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	default:
+		fmt.Fprintf(stderr, "trawl: %v\n", err)
+		return exitFailure
+	}
+}
+
+// printUsage writes --help, with flags grouped as masscan users expect.
+func printUsage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprintf(w, "Usage: trawl [flags] TARGET...\n\nTARGET is an IPv4 address, a CIDR (198.18.0.0/16) or a range (198.18.0.1-198.18.0.9).\n")
+	for _, g := range flagGroups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		sub := pflag.NewFlagSet(g.title, pflag.ContinueOnError)
+		for _, name := range g.flags {
+			if f := fs.Lookup(name); f != nil {
+				sub.AddFlag(f)
+			}
+		}
+		sub.SortFlags = false
+		fmt.Fprint(w, sub.FlagUsages())
+	}
+	fmt.Fprintf(w, "\nOutput options also take nmap's and masscan's forms: -oL, -oJ, -oD, -oX, -oG FILE, and -iL FILE.\n"+
+		"Other commands: trawl merge [-o* FILE] SHARD.ndjson... (combine NDJSON shard outputs).\n"+
+		"Exit status: 0 done, 1 runtime failure, 2 bad input, 130 interrupted (resume with --resume).\n")
+}
+
+// formatFor maps a flag name to its output format.
+var formatFor = map[string]result.Format{
+	"output-list":     result.FormatList,
+	"output-json":     result.FormatJSON,
+	"output-ndjson":   result.FormatNDJSON,
+	"output-xml":      result.FormatXML,
+	"output-grepable": result.FormatGrepable,
+}
+
+// elapsed formats d as h:mm:ss for the status line.
+func elapsed(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}

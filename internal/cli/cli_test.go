@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func runMain(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		token string // the error must name it
+	}{
+		{"bad address", []string{"-p", "80", "198.18.0.300"}, "198.18.0.300"},
+		{"prefix over 32", []string{"-p", "80", "198.18.0.0/33"}, "198.18.0.0/33"},
+		{"port 0", []string{"-p", "0", "198.18.0.1"}, "0"},
+		{"port over 65535", []string{"-p", "1-65536", "198.18.0.1"}, "65536"},
+		{"reversed port range", []string{"-p", "1024-1", "198.18.0.1"}, "1024-1"},
+		{"reversed address range", []string{"-p", "80", "198.18.0.9-198.18.0.1"}, "198.18.0.9-198.18.0.1"},
+		{"negative rate", []string{"-p", "80", "--rate", "-5", "198.18.0.1"}, "-5"},
+		{"rate not a number", []string{"-p", "80", "--rate", "fast", "198.18.0.1"}, "fast"},
+		{"malformed shard", []string{"-p", "80", "--shard", "3/2", "--seed", "1", "198.18.0.1"}, "3/2"},
+		{"shard without seed", []string{"-p", "80", "--shard", "1/2", "198.18.0.1"}, "--seed"},
+		{"bad seed", []string{"-p", "80", "--seed", "x1", "198.18.0.1"}, "x1"},
+		{"unreadable target file", []string{"-p", "80", "-iL", "/nonexistent/targets.txt"}, "/nonexistent/targets.txt"},
+		{"no targets", []string{"-p", "80"}, "no targets"},
+		{"no ports", []string{"198.18.0.1"}, "-p"},
+		{"unknown flag", []string{"-p", "80", "--bogus", "198.18.0.1"}, "--bogus"},
+		{"negative retries", []string{"-p", "80", "--retries", "-1", "198.18.0.1"}, "-1"},
+		{"bad wait", []string{"-p", "80", "--wait", "soon", "198.18.0.1"}, "soon"},
+		{"bad exclude", []string{"-p", "80", "--exclude", "1.2.3", "198.18.0.1"}, "1.2.3"},
+		{"everything excluded", []string{"-p", "80", "--exclude", "198.18.0.0/24", "198.18.0.1"}, "excluded"},
+		{"bad show", []string{"-p", "80", "--show", "filtered", "198.18.0.1"}, "filtered"},
+		{"source port too big", []string{"-p", "80", "--source-port", "70000", "198.18.0.1"}, "70000"},
+		{"unwritable output", []string{"-p", "80", "-oX", "/nonexistent/out.xml", "127.0.0.1"}, "/nonexistent/out.xml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runMain(tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr %q", code, exitUsage, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "trawl: ") {
+				t.Errorf("stderr %q, want one line starting with \"trawl: \"", stderr)
+			}
+			if !strings.Contains(stderr, tt.token) {
+				t.Errorf("stderr %q does not name %q", stderr, tt.token)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	code, stdout, _ := runMain("--help")
+	if code != 0 || !strings.Contains(stdout, "Usage: trawl") || !strings.Contains(stdout, "--rate") || !strings.Contains(stdout, "Speed and accuracy:") {
+		t.Errorf("--help: exit %d, output %q", code, stdout)
+	}
+	code, stdout, _ = runMain("--version")
+	if code != 0 || stdout != "trawl dev\n" {
+		t.Errorf("--version: exit %d, output %q", code, stdout)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		in, want []string
+	}{
+		{[]string{"-oX", "a.xml", "-p", "80"}, []string{"--output-xml=a.xml", "-p", "80"}},
+		{[]string{"-oLlist.txt", "-oJ=x.json"}, []string{"--output-list=list.txt", "--output-json=x.json"}},
+		{[]string{"-iL", "-", "-sS", "-Pn", "-n"}, []string{"--input-list=-"}},
+		{[]string{"-oD"}, []string{"--output-ndjson"}},
+		{[]string{"--", "-oX", "x"}, []string{"--", "-oX", "x"}},
+	}
+	for _, tt := range tests {
+		if got := normalize(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTargetsFromFileAndStdinSyntax(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "targets.txt")
+	if err := os.WriteFile(good, []byte("# lab\n198.18.0.0/30, 198.18.1.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, _, err := parseArgs([]string{"-p", "80,443", "-iL", good, "--seed", "5"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := buildPlan(o, strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.space.Len() != 5*2 || p.seed != 5 || p.loopback {
+		t.Errorf("plan: %d probes, seed %d, loopback %v", p.space.Len(), p.seed, p.loopback)
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	if err := os.WriteFile(bad, []byte("198.18.0.1\n198.18.0.256\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runMain("-p", "80", "-iL", bad)
+	if code != exitUsage || !strings.Contains(stderr, "bad.txt:2") || !strings.Contains(stderr, "198.18.0.256") {
+		t.Errorf("bad target file: exit %d, %q", code, stderr)
+	}
+}
+
+func TestRateSuffixes(t *testing.T) {
+	for in, want := range map[string]float64{"100000": 1e5, "100k": 1e5, "1.5M": 1.5e6, "250": 250} {
+		o, _, err := parseArgs([]string{"--rate", in}, nil)
+		if err != nil || o.rate != want || !o.rateSet {
+			t.Errorf("--rate %s = %v (%v), want %v", in, o.rate, err, want)
+		}
+	}
+}
+
+func TestShardAuto(t *testing.T) {
+	t.Setenv("JOB_COMPLETION_INDEX", "2")
+	t.Setenv("TRAWL_SHARDS", "4")
+	o, _, err := parseArgs([]string{"-p", "80", "--shard", "auto", "--seed", "9", "198.18.0.0/24"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := buildPlan(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.shard.Index != 3 || p.shard.Count != 4 || p.start != 128 || p.end != 192 {
+		t.Errorf("shard auto: %+v [%d, %d)", p.shard, p.start, p.end)
+	}
+	t.Setenv("JOB_COMPLETION_INDEX", "")
+	if code, _, stderr := runMain("-p", "80", "--shard", "auto", "--seed", "9", "198.18.0.0/24"); code != exitUsage || !strings.Contains(stderr, "JOB_COMPLETION_INDEX") {
+		t.Errorf("shard auto without index: exit %d %q", code, stderr)
+	}
+}

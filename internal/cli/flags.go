@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/trawlscan/trawl/pkg/result"
+)
+
+// options are the parsed command line.
+type options struct {
+	ports        string
+	rate         float64
+	rateSet      bool
+	retries      int
+	wait         time.Duration
+	inputLists   []string
+	excludes     []string
+	excludeFiles []string
+	shard        string
+	shards       int
+	seed         string
+	connect      bool
+	iface        string
+	sourceIP     string
+	sourcePort   int
+	outputs      []output
+	showClosed   bool
+	quiet        bool
+	statusJSON   bool
+	version      bool
+	senders      int
+	resume       string
+	resumeFile   string
+	concurrency  int
+	timeout      time.Duration
+	rest         []string
+}
+
+// flagGroups orders --help the way masscan's documentation groups options.
+var flagGroups = []struct {
+	title string
+	flags []string
+}{
+	{"Targets and ports", []string{"ports", "input-list", "exclude", "excludefile"}},
+	{"Speed and accuracy", []string{"rate", "retries", "wait", "senders"}},
+	{"Outputs", []string{"output-list", "output-json", "output-ndjson", "output-xml", "output-grepable", "show", "quiet", "status-json"}},
+	{"Distributed and resumed scans", []string{"shard", "shards", "seed", "resume", "resume-file"}},
+	{"Network", []string{"interface", "source-ip", "source-port"}},
+	{"Unprivileged (connect) scans", []string{"connect", "concurrency", "timeout"}},
+	{"Information", []string{"help", "version"}},
+}
+
+// parseArgs parses args into options. Positional arguments are in
+// opts.rest.
+func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error) {
+	o := &options{wait: 2 * time.Second, timeout: time.Second}
+	fs := pflag.NewFlagSet("trawl", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+
+	fs.StringVarP(&o.ports, "ports", "p", "", "ports to scan: 80, 1-1024, 22,80,8000-8100 (required)")
+	fs.StringArrayVar(&o.inputLists, "input-list", nil, "read targets from `FILE` (- for stdin); also -iL")
+	fs.StringArrayVar(&o.excludes, "exclude", nil, "never probe these targets (addresses, CIDRs, ranges)")
+	fs.StringArrayVar(&o.excludeFiles, "excludefile", nil, "never probe the targets listed in `FILE`")
+
+	fs.Var(rateValue{&o.rate, &o.rateSet}, "rate", "probes per second, e.g. 100000 or 100k (default: unlimited on loopback, else 10000 after a 10000-probe burst)")
+	fs.Var(rateValue{&o.rate, &o.rateSet}, "max-rate", "same as --rate (masscan's name)")
+	_ = fs.MarkHidden("max-rate")
+	fs.IntVar(&o.retries, "retries", 0, "send each unanswered probe up to `N` more times")
+	fs.Var(waitValue{&o.wait}, "wait", "how long to wait for replies after the last probe (2s, 500ms, or seconds)")
+	fs.IntVar(&o.senders, "senders", 0, "sending goroutines, each with its own socket (default: 2 when the rate is over 150k or unlimited, else 1)")
+
+	outs := []struct{ name, help string }{
+		{"output-list", "write masscan's list format to `FILE` (-oL)"},
+		{"output-json", "write a JSON array to `FILE` (-oJ)"},
+		{"output-ndjson", "write one JSON object per line to `FILE` (-oD)"},
+		{"output-xml", "write nmap-style XML to `FILE` (-oX)"},
+		{"output-grepable", "write nmap's grepable format to `FILE` (-oG)"},
+	}
+	for _, out := range outs {
+		fs.Var(outputValue{format: formatFor[out.name], list: &o.outputs}, out.name, out.help)
+	}
+	fs.Var(showValue{&o.showClosed}, "show", "also report `closed` ports")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress and no summary")
+	fs.BoolVar(&o.statusJSON, "status-json", false, "print progress as one JSON object per second on stderr")
+
+	fs.StringVar(&o.shard, "shard", "", "scan only slice `I/N` of the target space (1-based), or auto (Kubernetes Indexed Job); needs --seed")
+	fs.IntVar(&o.shards, "shards", 0, "the number of shards for --shard auto (else $TRAWL_SHARDS)")
+	fs.StringVar(&o.seed, "seed", "", "seed for the probe order; the same seed gives the same order (default random)")
+	fs.StringVar(&o.resume, "resume", "", "continue the scan saved in `FILE` and append to its outputs")
+	fs.StringVar(&o.resumeFile, "resume-file", "paused.conf", "where to save the scan's state for --resume")
+
+	fs.StringVarP(&o.iface, "interface", "e", "", "send and capture on this interface (default: the route's)")
+	fs.StringVar(&o.sourceIP, "source-ip", "", "source address of the probes (default: the route's)")
+	fs.IntVar(&o.sourcePort, "source-port", 0, "source port of the probes (default: random in 61000-65535)")
+
+	fs.BoolVar(&o.connect, "connect", false, "scan with connect() instead of raw SYNs (the fallback without CAP_NET_RAW)")
+	fs.IntVar(&o.concurrency, "concurrency", 0, "connect() scans: connections in flight (default: from the file limit)")
+	fs.Var(waitValue{&o.timeout}, "timeout", "connect() scans: timeout per connection")
+
+	help := fs.BoolP("help", "h", false, "show this help")
+	fs.BoolVarP(&o.version, "version", "V", false, "print the version")
+
+	if err := fs.Parse(normalize(args)); err != nil {
+		return nil, fs, err
+	}
+	if *help {
+		return nil, fs, pflag.ErrHelp
+	}
+	o.rest = fs.Args()
+	return o, fs, check(o)
+}
+
+// check validates the flags that parse but may be out of range.
+func check(o *options) error {
+	switch {
+	case o.retries < 0:
+		return fmt.Errorf("--retries %d: must be 0 or more", o.retries)
+	case o.sourcePort < 0 || o.sourcePort > 65535:
+		return fmt.Errorf("--source-port %d: must be 1-65535", o.sourcePort)
+	case o.senders < 0 || o.senders > 64:
+		return fmt.Errorf("--senders %d: must be 1-64", o.senders)
+	case o.concurrency < 0:
+		return fmt.Errorf("--concurrency %d: must be 1 or more", o.concurrency)
+	case o.shards < 0:
+		return fmt.Errorf("--shards %d: must be 1 or more", o.shards)
+	}
+	for _, out := range o.outputs {
+		if out.format == result.FormatInvalid {
+			return fmt.Errorf("unknown output format for %q", out.path)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trawlscan/trawl/pkg/result"
+)
+
+// progress is what the status line and the summary show, from either
+// scanner.
+type progress struct {
+	total, position                uint64
+	pass                           int
+	sent, replies, open, closed    uint64
+	filtered, invalid, dups, drops uint64
+	failed                         uint64
+}
+
+// scanner is a runnable scan: the raw SYN engine or the connect() fallback.
+type scanner interface {
+	Run(ctx context.Context, out func(result.Result)) error
+	Resume() uint64
+	progress() progress
+	close()
+}
+
+// run executes one scan described by o.
+func run(ctx context.Context, o *options, args []string, stdout, stderr io.Writer) error {
+	p, err := buildPlan(o, os.Stdin)
+	if err != nil {
+		return err
+	}
+	sc, connectMode, err := openScanner(o, p, stderr)
+	if err != nil {
+		return err
+	}
+	defer sc.close()
+	meta := result.Meta{
+		Version: version, Args: strings.Join(append([]string{"trawl"}, args...), " "), Start: time.Now(),
+		Ports: p.space.Ports().String(), NumServices: p.space.Ports().Len(), NumHosts: int(min(p.space.Hosts(), 1<<31-1)),
+		Connect: connectMode,
+	}
+	outs, err := openOutputs(o.outputs, stdout, meta, o.resume != "")
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	st := newStatus(o, stderr, sc, outs, start)
+	st.start()
+	runErr := sc.Run(ctx, outs.encode)
+	st.stop()
+	outErr := outs.close()
+	final := sc.progress()
+	if !o.quiet {
+		fmt.Fprintln(stderr, summary(final, time.Since(start)))
+	}
+	if runErr == nil && outErr == nil {
+		return nil
+	}
+	if ctx.Err() != nil && errors.Is(runErr, ctx.Err()) {
+		fmt.Fprintf(stderr, "trawl: interrupted after %d of %d probes; %d results written\n", final.position, final.total, outs.found)
+		return context.Canceled
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return outErr
+}
+
+// summary is the end-of-scan line on stderr.
+func summary(p progress, d time.Duration) string {
+	rate := 0.0
+	if d > 0 {
+		rate = float64(p.sent) / d.Seconds()
+	}
+	unanswered := p.total - min(p.total, p.replies+p.filtered)
+	s := fmt.Sprintf("trawl: done in %.2fs: %d probes sent (%.0f/s), %d replies, %d open, %d closed, %d unanswered, %d invalid, %d capture drops",
+		d.Seconds(), p.sent, rate, p.replies, p.open, p.closed, unanswered, p.invalid, p.drops)
+	if p.filtered > 0 {
+		s += fmt.Sprintf(", %d filtered", p.filtered)
+	}
+	if p.failed > 0 {
+		s += fmt.Sprintf(", %d not sent (unreachable)", p.failed)
+	}
+	return s
+}
+
+// status prints progress once a second (a line on a terminal, or JSON
+// with --status-json) and flushes the outputs each time.
+type status struct {
+	o     *options
+	w     io.Writer
+	sc    scanner
+	outs  *outputs
+	began time.Time
+	tty   bool
+	done  chan struct{}
+	wg    sync.WaitGroup
+	last  progress
+	lastT time.Time
+}
+
+func newStatus(o *options, w io.Writer, sc scanner, outs *outputs, began time.Time) *status {
+	return &status{o: o, w: w, sc: sc, outs: outs, began: began, tty: isTerminal(w), done: make(chan struct{}), lastT: began}
+}
+
+func (s *status) start() {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				if s.tty && !s.o.quiet && !s.o.statusJSON {
+					fmt.Fprint(s.w, "\r\033[K")
+				}
+				return
+			case now := <-t.C:
+				_ = s.outs.flush()
+				s.print(now)
+			}
+		}
+	}()
+}
+
+func (s *status) stop() {
+	close(s.done)
+	s.wg.Wait()
+}
+
+// print writes one progress report.
+func (s *status) print(now time.Time) {
+	if s.o.quiet || (!s.tty && !s.o.statusJSON) {
+		return
+	}
+	p := s.sc.progress()
+	rate := float64(p.sent-s.last.sent) / now.Sub(s.lastT).Seconds()
+	s.last, s.lastT = p, now
+	pct := 100.0
+	if p.total > 0 {
+		pct = 100 * float64(p.position) / float64(p.total)
+	}
+	eta := time.Duration(0)
+	if rate > 0 && p.position < p.total {
+		eta = time.Duration(float64(p.total-p.position) / rate * float64(time.Second))
+	}
+	found := p.open
+	if s.o.showClosed {
+		found += p.closed
+	}
+	if s.o.statusJSON {
+		fmt.Fprintf(s.w, `{"time":%q,"elapsed":%.1f,"rate":%.0f,"percent":%.2f,"eta":%.0f,"pass":%d,"found":%d,"sent":%d,"replies":%d,"open":%d,"closed":%d,"invalid":%d,"drops":%d}`+"\n",
+			now.UTC().Format(time.RFC3339), now.Sub(s.began).Seconds(), rate, pct, eta.Seconds(), p.pass, found, p.sent, p.replies, p.open, p.closed, p.invalid, p.drops)
+		return
+	}
+	retry := ""
+	if p.pass > 0 {
+		retry = fmt.Sprintf(" (retry %d)", p.pass)
+	}
+	fmt.Fprintf(s.w, "\r\033[Krate %7.1fk/s  %6.2f%% done%s  ETA %s  found %d  drops %d", rate/1000, pct, retry, elapsed(eta), found, p.drops)
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && fi.Mode()&os.ModeDevice != 0 && f.Name() != os.DevNull
+}
