@@ -1,0 +1,259 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trawlscan/trawl/internal/lab"
+	"github.com/trawlscan/trawl/pkg/result"
+)
+
+var trawlBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// binary builds trawl once per test process.
+func binary(t *testing.T) string {
+	t.Helper()
+	trawlBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "trawl-e2e")
+		if err != nil {
+			trawlBin.err = err
+			return
+		}
+		trawlBin.path = filepath.Join(dir, "trawl")
+		cmd := exec.Command("go", "build", "-tags", buildTags, "-o", trawlBin.path, "./cmd/trawl")
+		cmd.Dir = lab.RepoRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			trawlBin.err = fmt.Errorf("build trawl: %v\n%s", err, out)
+		}
+	})
+	if trawlBin.err != nil {
+		t.Fatal(trawlBin.err)
+	}
+	return trawlBin.path
+}
+
+// scanOutput is what one trawl run produced.
+type scanOutput struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+	ndjson         []result.Result
+}
+
+// trawl runs the binary with args, inside l's scan namespace if l is not
+// nil, with an NDJSON output added, and parses that output.
+func trawl(t *testing.T, l *lab.Lab, args ...string) scanOutput {
+	t.Helper()
+	nd := filepath.Join(t.TempDir(), "out.ndjson")
+	args = append(args, "-oD", nd)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var cmd *exec.Cmd
+	if l != nil {
+		cmd = l.Command(ctx, binary(t), args...)
+	} else {
+		cmd = exec.CommandContext(ctx, binary(t), args...)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	out := scanOutput{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		out.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run trawl: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("trawl %v hung: killed after %v\nstderr: %s", args, out.elapsed, out.stderr)
+	}
+	f, err := os.Open(nd)
+	if err != nil {
+		t.Fatalf("trawl %v wrote no NDJSON output: %v\nstderr: %s", args, err, out.stderr)
+	}
+	defer f.Close()
+	rd := result.NewNDJSONReader(f)
+	for {
+		r, err := rd.Next()
+		if err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("NDJSON output: %v", err)
+			}
+			break
+		}
+		out.ndjson = append(out.ndjson, r)
+	}
+	return out
+}
+
+// requireRecall checks results against the ground truth: every planted
+// port found, nothing else, nothing twice; and that stdout says the same.
+func requireRecall(t *testing.T, out scanOutput, truth []netip.AddrPort) {
+	t.Helper()
+	want := map[netip.AddrPort]bool{}
+	for _, ap := range truth {
+		want[ap] = true
+	}
+	got := map[netip.AddrPort]bool{}
+	for _, r := range out.ndjson {
+		ap := netip.AddrPortFrom(r.IP, r.Port)
+		if got[ap] {
+			t.Errorf("duplicate result %v", ap)
+		}
+		got[ap] = true
+		if !want[ap] {
+			t.Errorf("extra result %v (%v), not planted", ap, r.Status)
+		}
+		if r.Status != result.StatusOpen || r.TTL == 0 {
+			t.Errorf("result %v: status %v ttl %d", ap, r.Status, r.TTL)
+		}
+	}
+	missing := 0
+	for ap := range want {
+		if !got[ap] {
+			missing++
+			if missing <= 5 {
+				t.Errorf("missed planted open port %v", ap)
+			}
+		}
+	}
+	lines := strings.Fields(out.stdout)
+	if len(lines) != len(out.ndjson) {
+		t.Errorf("stdout has %d IP:PORT lines, NDJSON %d results", len(lines), len(out.ndjson))
+	}
+	t.Logf("recall %d/%d (%.6f), %d results, %v: %s", len(want)-missing, len(want), float64(len(want)-missing)/float64(len(want)), len(got), out.elapsed.Round(time.Millisecond), lastLine(out.stderr))
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+var sentRE = regexp.MustCompile(`(\d+) probes sent`)
+
+// sent reads the number of probes sent from the summary line.
+func sent(t *testing.T, stderr string) int {
+	t.Helper()
+	m := sentRE.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no summary line in stderr: %s", stderr)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// TestSlash22 is the acceptance scan: /22 × ports 1-1024 (1,048,576
+// probes) at 100,000 probes/s must find every planted port and nothing else.
+func TestSlash22(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the 11 s /22 scan in -short mode")
+	}
+	truth := lab.Truth(netip.MustParsePrefix("198.18.0.0/22"), 1, 1024, 2000, 22)
+	l := lab.Start(t, lab.Config{Open: truth})
+	out := trawl(t, l, "-p", "1-1024", "198.18.0.0/22", "--rate", "100000")
+	if out.code != 0 {
+		t.Fatalf("exit %d: %s", out.code, out.stderr)
+	}
+	requireRecall(t, out, truth)
+	if n := sent(t, out.stderr); n != 1<<20 {
+		t.Errorf("sent %d probes, want exactly %d", n, 1<<20)
+	}
+}
+
+// TestFilteredDoesNotHang scans a /24 whose every packet is dropped: no
+// results, and the scan ends about --wait after its last probe.
+func TestFilteredDoesNotHang(t *testing.T) {
+	l := lab.Start(t, lab.Config{Drop: []netip.Prefix{netip.MustParsePrefix("198.18.9.0/24")}})
+	out := trawl(t, l, "-p", "1-100", "198.18.9.0/24", "--rate", "50000", "--wait", "500ms")
+	if out.code != 0 {
+		t.Fatalf("exit %d: %s", out.code, out.stderr)
+	}
+	if len(out.ndjson) != 0 || strings.TrimSpace(out.stdout) != "" {
+		t.Fatalf("results from a filtered block: %v %q", out.ndjson, out.stdout)
+	}
+	if out.elapsed > 5*time.Second {
+		t.Errorf("filtered scan took %v; 25,600 probes at 50k/s plus a 500ms wait should take about 1s", out.elapsed)
+	}
+	if !strings.Contains(out.stderr, "25600 unanswered") {
+		t.Errorf("summary should report 25600 unanswered probes: %s", out.stderr)
+	}
+}
+
+// TestLocalhost scans 127.0.0.1 × 1-1024 with no --rate: it must find the
+// open port, report the rest closed, and end as soon as all answered.
+func TestLocalhost(t *testing.T) {
+	lab.RequireRoot(t)
+	var ln net.Listener
+	var err error
+	for port := 1024; port > 900; port-- {
+		if ln, err = net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
+	}
+	if ln == nil {
+		t.Fatalf("no free port in 901-1024 to plant: %v", err)
+	}
+	defer ln.Close()
+	open := netip.MustParseAddrPort(ln.Addr().String())
+	out := trawl(t, nil, "-p", "1-1024", "127.0.0.1")
+	if out.code != 0 {
+		t.Fatalf("exit %d: %s", out.code, out.stderr)
+	}
+	found := false
+	for _, r := range out.ndjson {
+		found = found || netip.AddrPortFrom(r.IP, r.Port) == open
+	}
+	if !found {
+		t.Errorf("did not find %v open; got %v", open, out.ndjson)
+	}
+	if !strings.Contains(out.stderr, "1024 replies") || !strings.Contains(out.stderr, " 0 unanswered") {
+		t.Errorf("summary: %s", out.stderr)
+	}
+	if out.elapsed > time.Second {
+		t.Errorf("localhost scan took %v; nmap -sS takes about 0.1s", out.elapsed)
+	}
+}
+
+// TestShardsCoverExactlyOnce runs two shards with one seed: together they
+// find exactly the planted ports, and no probe is in both.
+func TestShardsCoverExactlyOnce(t *testing.T) {
+	truth := lab.Truth(netip.MustParsePrefix("198.18.4.0/24"), 1, 1024, 300, 4)
+	l := lab.Start(t, lab.Config{Open: truth})
+	var all scanOutput
+	total := 0
+	for _, shard := range []string{"1/2", "2/2"} {
+		out := trawl(t, l, "-p", "1-1024", "198.18.4.0/24", "--rate", "100000", "--shard", shard, "--seed", "7", "--show", "closed")
+		if out.code != 0 {
+			t.Fatalf("shard %s: exit %d: %s", shard, out.code, out.stderr)
+		}
+		total += sent(t, out.stderr)
+		for _, r := range out.ndjson {
+			if r.Status == result.StatusOpen {
+				all.ndjson = append(all.ndjson, r)
+				all.stdout += r.IP.String() + "\n"
+			}
+		}
+		all.elapsed += out.elapsed
+		all.stderr += out.stderr
+	}
+	if total != 256*1024 {
+		t.Errorf("the shards sent %d probes together, want %d", total, 256*1024)
+	}
+	requireRecall(t, all, truth)
+}
