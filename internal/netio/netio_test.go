@@ -64,9 +64,14 @@ func TestSenderPartialBatches(t *testing.T) {
 }
 
 func TestSenderErrors(t *testing.T) {
-	s := NewSender(&fakeWriter{per: 1, failFirst: syscall.EPERM}, 2)
-	if _, err := s.Send([][]byte{packetTo(1, 2, 3, 4)}); !errors.Is(err, syscall.EPERM) {
-		t.Errorf("Send error = %v, want EPERM", err)
+	s := NewSender(&fakeWriter{per: 1, failFirst: syscall.EBADF}, 2)
+	if _, err := s.Send([][]byte{packetTo(1, 2, 3, 4)}); !errors.Is(err, syscall.EBADF) {
+		t.Errorf("Send error = %v, want EBADF", err)
+	}
+	// A firewall's EPERM concerns one packet: skip it, send the rest.
+	w := &fakeWriter{per: 8, failFirst: syscall.EPERM}
+	if n, err := NewSender(w, 2).Send([][]byte{packetTo(1, 2, 3, 4), packetTo(1, 2, 3, 5)}); n != 1 || err != nil || w.dsts[0] != "1.2.3.5" {
+		t.Errorf("Send after EPERM = %d, %v, sent to %v; want 1, nil, [1.2.3.5]", n, err, w.dsts)
 	}
 	if _, err := s.Send(make([][]byte, 3)); err == nil {
 		t.Error("Send accepted more packets than the batch holds")

@@ -44,8 +44,10 @@ func (s *Sender) Batch() int { return len(s.msgs) }
 
 // Send sends every packet in pkts (at most Batch of them), each an IPv4
 // packet whose destination is read from its header. It retries the rest of
-// a partial batch, and waits out a full socket buffer (ENOBUFS). It returns
-// the number sent and the first error that stopped it.
+// a partial batch and waits out a full socket buffer (ENOBUFS). A packet the
+// kernel refuses for its destination alone (unreachable, or dropped by a
+// local firewall) is skipped, not fatal. It returns how many were sent, and
+// an error only for a failure that stops the scan.
 func (s *Sender) Send(pkts [][]byte) (int, error) {
 	if len(pkts) > len(s.msgs) {
 		return 0, fmt.Errorf("send %d packets: batch holds %d", len(pkts), len(s.msgs))
@@ -57,24 +59,37 @@ func (s *Sender) Send(pkts [][]byte) (int, error) {
 		s.bufs[i] = p
 		copy(s.addrs[i].IP, p[16:20])
 	}
-	sent := 0
-	for sent < len(pkts) {
-		n, err := s.w.WriteBatch(s.msgs[sent:len(pkts)], 0)
+	done, sent := 0, 0
+	for done < len(pkts) {
+		n, err := s.w.WriteBatch(s.msgs[done:len(pkts)], 0)
 		if n > 0 {
+			done += n
 			sent += n
 		}
-		if err != nil {
-			if errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
-				time.Sleep(100 * time.Microsecond)
-				continue
-			}
-			return sent, fmt.Errorf("send: %w", err)
-		}
-		if n <= 0 {
+		switch {
+		case err == nil && n <= 0:
 			return sent, errors.New("send: sendmmsg sent nothing")
+		case err == nil:
+		case errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR):
+			time.Sleep(100 * time.Microsecond)
+		case perDestination(err):
+			done++
+		default:
+			return sent, fmt.Errorf("send: %w", err)
 		}
 	}
 	return sent, nil
+}
+
+// perDestination reports whether err concerns one packet's destination
+// rather than the socket.
+func perDestination(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EACCES, syscall.EPERM, syscall.EMSGSIZE} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close closes the underlying socket if the Sender opened it.
