@@ -156,6 +156,12 @@ func newEncoder(f Format, w io.Writer, m Meta, now func() time.Time) (*encoder, 
 	return e, nil
 }
 
+// newContinuation returns an encoder that writes no header, as if n
+// results were already written: it continues a document.
+func newContinuation(f Format, w io.Writer, m Meta, n int) *encoder {
+	return &encoder{f: f, w: bufio.NewWriterSize(w, bufferSize), buf: make([]byte, 0, 512), meta: m, now: time.Now, n: n}
+}
+
 // encoder implements every Format; the methods switch on f.
 type encoder struct {
 	mu     sync.Mutex
