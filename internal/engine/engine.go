@@ -96,7 +96,8 @@ type Engine struct {
 	allDone  chan struct{}
 
 	pass       atomic.Int64
-	next       atomic.Uint64 // next position to claim in the current pass
+	next       atomic.Uint64   // next position to claim in the current pass
+	inflight   []atomic.Uint64 // per sender: first position of its unsent batch, or idle
 	sent       atomic.Uint64
 	sendFailed atomic.Uint64
 	replies    atomic.Uint64
@@ -146,6 +147,10 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 		cfg: cfg, senders: senders, capture: capture, tpl: tpl, src: src, total: total,
 		answered: newBitmap(total), allDone: make(chan struct{}),
 	}
+	e.inflight = make([]atomic.Uint64, len(senders))
+	for i := range e.inflight {
+		e.inflight[i].Store(idle)
+	}
 	e.next.Store(cfg.Start)
 	if total == 0 {
 		close(e.allDone)
@@ -171,19 +176,22 @@ func (e *Engine) Stats() Stats {
 	}
 }
 
+// idle marks a sender with no batch claimed but unsent.
+const idle = ^uint64(0)
+
 // Resume returns the first permutation position that a later run must
-// start from to cover every probe this run has not yet sent once. It is
-// conservative: a few probes in flight may be sent twice.
+// start from to cover every probe this run has not yet sent once: every
+// position below it has been sent. Once the first pass is done it is End;
+// retries are not resumed.
 func (e *Engine) Resume() uint64 {
 	if e.pass.Load() > 0 {
 		return e.cfg.End
 	}
-	inflight := uint64(len(e.senders) * e.senders[0].Batch())
 	pos := e.next.Load()
-	if pos >= e.cfg.End+inflight {
-		return e.cfg.End
+	for i := range e.inflight {
+		pos = min(pos, e.inflight[i].Load())
 	}
-	return max(e.cfg.Start, min(pos, e.cfg.End+inflight)-inflight)
+	return min(pos, e.cfg.End)
 }
 
 // Run scans. It calls out, from one goroutine, for every open port (and
@@ -274,15 +282,18 @@ func (e *Engine) sendPass(ctx context.Context, pass int) error {
 	if e.cfg.Burst == 0 {
 		burst = int(rate / 100)
 	}
-	for _, s := range e.senders {
-		g.Go(func() error { return e.send(ctx, s, pass, newPacer(rate, max(burst, s.Batch()))) })
+	for i, s := range e.senders {
+		g.Go(func() error {
+			return e.send(ctx, s, &e.inflight[i], pass, newPacer(rate, max(burst, s.Batch())))
+		})
 	}
 	return g.Wait()
 }
 
 // send claims batches of positions and sends their probes until the pass
-// is done. From the second pass on it skips answered probes.
-func (e *Engine) send(ctx context.Context, s *netio.Sender, pass int, p *pacer) error {
+// is done, keeping in inflight the first position of the batch it holds.
+// From the second pass on it skips answered probes.
+func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uint64, pass int, p *pacer) error {
 	batch := uint64(s.Batch())
 	if p.per > 0 {
 		// Small batches at low rates, so pacing stays smooth: about one
@@ -296,10 +307,13 @@ func (e *Engine) send(ctx context.Context, s *netio.Sender, pass int, p *pacer) 
 		if e.isAllDone() {
 			return nil
 		}
+		inflight.Store(e.next.Load())
 		first := e.next.Add(batch) - batch
 		if first >= e.cfg.End {
+			inflight.Store(idle)
 			return nil
 		}
+		inflight.Store(first)
 		last := min(first+batch, e.cfg.End)
 		pkts = pkts[:0]
 		for pos := first; pos < last; pos++ {
@@ -312,6 +326,7 @@ func (e *Engine) send(ctx context.Context, s *netio.Sender, pass int, p *pacer) 
 			pkts = append(pkts, e.tpl.Put(buf[off:off+packet.SYNLen], ip, port, seq))
 		}
 		if len(pkts) == 0 {
+			inflight.Store(idle)
 			continue
 		}
 		if err := p.wait(ctx, len(pkts)); err != nil {
@@ -321,6 +336,7 @@ func (e *Engine) send(ctx context.Context, s *netio.Sender, pass int, p *pacer) 
 		if err != nil {
 			return err
 		}
+		inflight.Store(idle)
 		e.sent.Add(uint64(n))
 		e.sendFailed.Add(uint64(len(pkts) - n))
 	}

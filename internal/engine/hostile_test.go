@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/trawlscan/trawl/internal/netio"
+	"github.com/trawlscan/trawl/internal/packet"
+	"github.com/trawlscan/trawl/pkg/result"
+	"github.com/trawlscan/trawl/pkg/syncookie"
+	"github.com/trawlscan/trawl/pkg/target"
+)
+
+// hostileEngine is an engine over 198.18.0.0/24 × 1-1024 that is never
+// run: tests feed its receiver path directly.
+func hostileEngine(t testing.TB) *Engine {
+	t.Helper()
+	inc, _ := target.ParseTargets([]string{"198.18.0.0/24"})
+	ps, _ := target.ParsePorts("1-1024")
+	space, err := target.NewSpace(inc, nil, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := &fakeNet{frames: make(chan []byte, 1)}
+	e, err := New(Config{
+		Space: space, Perm: target.NewPermutation(space.Len(), 3), Start: 1000, End: 200000,
+		Source: netip.MustParseAddr("198.19.0.1"), SourcePort: 61000, Key: syncookie.Key{K0: 11, K1: 12}, Closed: true,
+	}, []*netio.Sender{netio.NewSender(fn, 1)}, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+const scanner = 0xc6130001
+
+func TestRepliesWeNeverProbed(t *testing.T) {
+	e := hostileEngine(t)
+	key := e.cfg.Key
+	valid := func(src uint32, sport uint16) uint32 { return syncookie.Compute(key, scanner, src, 61000, sport) + 1 }
+	inShard := func() (uint32, uint16) {
+		ip, port := e.cfg.Space.Index(e.cfg.Perm.At(5000))
+		return ip, port
+	}
+	ip, port := inShard()
+	outside, oport := e.cfg.Space.Index(e.cfg.Perm.At(10)) // before Start
+	tests := []struct {
+		name string
+		r    packet.Reply
+		ok   bool
+	}{
+		{"valid", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindSYNACK}, true},
+		{"wrong ack", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) + 1, Kind: packet.KindSYNACK}, false},
+		{"address outside the targets", packet.Reply{SrcIP: 0xc6120101, DstIP: scanner, SrcPort: 80, DstPort: 61000, Ack: valid(0xc6120101, 80), Kind: packet.KindSYNACK}, false},
+		{"port outside the ports", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: 2000, DstPort: 61000, Ack: valid(ip, 2000), Kind: packet.KindRST}, false},
+		{"probe outside this run's positions", packet.Reply{SrcIP: outside, DstIP: scanner, SrcPort: oport, DstPort: 61000, Ack: valid(outside, oport), Kind: packet.KindSYNACK}, false},
+		{"to another port of ours", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61001, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
+		{"to another address", packet.Reply{SrcIP: ip, DstIP: scanner + 1, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := hostileEngine(t)
+			var got []result.Result
+			e.handle(tt.r, func(r result.Result) { got = append(got, r) })
+			st := e.Stats()
+			if tt.ok != (len(got) == 1) || tt.ok != (st.Invalid == 0) {
+				t.Fatalf("reported %v, invalid %d; want reported=%v", got, st.Invalid, tt.ok)
+			}
+			if tt.ok {
+				e.handle(tt.r, func(r result.Result) { got = append(got, r) })
+				if len(got) != 1 || e.Stats().Duplicates != 1 {
+					t.Fatalf("a repeated reply was reported again: %v", got)
+				}
+			}
+		})
+	}
+}
+
+// FuzzReceive feeds arbitrary frames, and well-formed replies with
+// arbitrary fields, through the decoder and the cookie check: nothing
+// panics, and a result comes out only for a reply whose cookie checks out
+// for a probe this run sent.
+func FuzzReceive(f *testing.F) {
+	e := hostileEngine(f)
+	ip, port := e.cfg.Space.Index(e.cfg.Perm.At(5000))
+	ack := syncookie.Compute(e.cfg.Key, scanner, ip, 61000, port) + 1
+	from := make([]byte, 4)
+	binary.BigEndian.PutUint32(from, ip)
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, ack, true), ip, port, ack, true)
+	f.Add([]byte{}, uint32(0), uint16(0), uint32(0), false)
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, ack+1, false), ip+1, port, ack, false)
+	dec := packet.NewDecoder(layers.LayerTypeEthernet)
+	f.Fuzz(func(t *testing.T, frame []byte, src uint32, sport uint16, ack uint32, open bool) {
+		e := hostileEngine(t)
+		check := func(r packet.Reply) {
+			e.handle(r, func(res result.Result) {
+				a := res.IP.As4()
+				got := binary.BigEndian.Uint32(a[:])
+				idx, ok := e.cfg.Space.Lookup(got, res.Port)
+				pos := e.cfg.Perm.Pos(idx)
+				if !ok || pos < e.cfg.Start || pos >= e.cfg.End || !syncookie.Valid(e.cfg.Key, scanner, got, 61000, res.Port, r.Ack) {
+					t.Fatalf("reported %v from reply %+v that is not a valid answer", res, r)
+				}
+			})
+		}
+		if r, ok := dec.Decode(frame); ok {
+			check(r)
+		}
+		kind := packet.KindRST
+		if open {
+			kind = packet.KindSYNACK
+		}
+		check(packet.Reply{SrcIP: src, DstIP: scanner, SrcPort: sport, DstPort: 61000, Ack: ack, Kind: kind})
+	})
+}
