@@ -19,6 +19,7 @@ import (
 // FilterProgram. It needs no libpcap, so a static binary can use it.
 type afpacketCapture struct {
 	fd       int
+	iface    string
 	buf      []byte
 	received atomic.Uint64
 	dropped  atomic.Uint64
@@ -48,7 +49,7 @@ func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Ca
 		}
 		return nil, fmt.Errorf("open capture on %s: %w", iface, err)
 	}
-	c := &afpacketCapture{fd: fd, buf: make([]byte, snapLen)}
+	c := &afpacketCapture{fd: fd, iface: iface, buf: make([]byte, snapLen)}
 	filter := make([]unix.SockFilter, len(prog))
 	for i, ins := range prog {
 		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
@@ -93,7 +94,7 @@ func (c *afpacketCapture) ReadPacket() ([]byte, error) {
 		case errors.Is(err, unix.EINTR):
 			continue
 		default:
-			return nil, fmt.Errorf("read capture: %w", err)
+			return nil, fmt.Errorf("read capture on %s: %w", c.iface, err)
 		}
 	}
 }

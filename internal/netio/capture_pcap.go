@@ -15,8 +15,9 @@ import (
 
 // pcapCapture is a Capture on a libpcap handle.
 type pcapCapture struct {
-	h    *pcap.Handle
-	link LinkType
+	h     *pcap.Handle
+	link  LinkType
+	iface string
 }
 
 // OpenCapture opens a libpcap capture on iface for IPv4 TCP replies to
@@ -51,7 +52,7 @@ func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Ca
 		h.Close()
 		return nil, fmt.Errorf("capture filter %q: %w", filter, err)
 	}
-	c := &pcapCapture{h: h}
+	c := &pcapCapture{h: h, iface: iface}
 	switch h.LinkType() {
 	case layers.LinkTypeEthernet:
 		c.link = LinkEthernet
@@ -72,7 +73,7 @@ func (c *pcapCapture) ReadPacket() ([]byte, error) {
 		if errors.Is(err, pcap.NextErrorTimeoutExpired) {
 			return nil, ErrTimeout
 		}
-		return nil, fmt.Errorf("read capture: %w", err)
+		return nil, fmt.Errorf("read capture on %s: %w (did the interface go away?)", c.iface, err)
 	}
 	return data, nil
 }
