@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -52,7 +54,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(opts.rest) > 0 && opts.rest[0] == "merge" {
 		return runMerge(opts.rest[1:], stdout, stderr)
 	}
-	err = run(ctx, opts, args, stdout, stderr)
+	opts.stateArgs = args
+	if opts.resume != "" {
+		opts, err = resumeOptions(opts.resume, args, stderr)
+	}
+	if err == nil {
+		err = run(ctx, opts, opts.stateArgs, stdout, stderr)
+	}
 	var ue usageError
 	switch {
 	case err == nil:
@@ -66,6 +74,35 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trawl: %v\n", err)
 		return exitFailure
 	}
+}
+
+// resumeOptions rebuilds the options of the scan saved in path: its saved
+// arguments, then the ones given now (other than --resume), so that a later
+// --rate, say, overrides the saved one. The scan continues where the state
+// says, with the saved seed, and saves its own state back to path.
+func resumeOptions(path string, args []string, stderr io.Writer) (*options, error) {
+	st, err := loadState(path)
+	if err != nil {
+		return nil, err
+	}
+	var extra []string
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--resume":
+			i++
+		case strings.HasPrefix(args[i], "--resume="):
+		default:
+			extra = append(extra, args[i])
+		}
+	}
+	full := append(append([]string{}, st.args...), extra...)
+	o, _, err := parseArgs(full, stderr)
+	if err != nil {
+		return nil, usagef("--resume %s: %v", path, err)
+	}
+	o.seed = strconv.FormatUint(st.seed, 10)
+	o.resume, o.resumeFile, o.resumeFrom, o.stateArgs = path, path, st.position, full
+	return o, nil
 }
 
 // printUsage writes --help, with flags grouped as masscan users expect.

@@ -38,6 +38,10 @@ type options struct {
 	concurrency  int
 	timeout      time.Duration
 	rest         []string
+
+	// Set by resumeOptions, not by flags.
+	resumeFrom uint64   // first permutation position still to send
+	stateArgs  []string // the arguments a saved state repeats
 }
 
 // flagGroups orders --help the way masscan's documentation groups options.

@@ -20,8 +20,8 @@ type outputs struct {
 	found uint64
 }
 
-// openOutputs creates the requested files (appending if resume is set)
-// and their encoders. Without an output on stdout, stdout gets IP:PORT
+// openOutputs creates the requested files and their encoders, or, if
+// resume is set, continues the files a paused scan wrote. Without an output on stdout, stdout gets IP:PORT
 // lines. A file that cannot be created is a usage error naming it.
 func openOutputs(reqs []output, stdout io.Writer, meta result.Meta, resume bool) (*outputs, error) {
 	o := &outputs{}
@@ -33,21 +33,29 @@ func openOutputs(reqs []output, stdout io.Writer, meta result.Meta, resume bool)
 		reqs = append([]output{{format: result.FormatPlain, path: "-"}}, reqs...)
 	}
 	for _, r := range reqs {
-		w := stdout
-		if r.path != "-" {
-			flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			if resume {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-			}
-			f, err := os.OpenFile(r.path, flags, 0o644)
-			if err != nil {
+		var enc result.Encoder
+		var err error
+		switch {
+		case r.path == "-":
+			enc, err = result.NewEncoder(r.format, stdout, meta)
+		case resume:
+			// A resumed scan continues the documents its first part wrote.
+			var f *os.File
+			if f, err = os.OpenFile(r.path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
 				o.close()
 				return nil, usagef("cannot write %s output: %v", r.format, err)
 			}
 			o.files = append(o.files, f)
-			w = f
+			enc, err = result.NewAppendEncoder(r.format, f, meta)
+		default:
+			var f *os.File
+			if f, err = os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
+				o.close()
+				return nil, usagef("cannot write %s output: %v", r.format, err)
+			}
+			o.files = append(o.files, f)
+			enc, err = result.NewEncoder(r.format, f, meta)
 		}
-		enc, err := result.NewEncoder(r.format, w, meta)
 		if err != nil {
 			o.close()
 			return nil, fmt.Errorf("%s output %s: %w", r.format, r.path, err)

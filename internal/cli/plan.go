@@ -83,6 +83,12 @@ func buildPlan(o *options, stdin io.Reader) (*plan, error) {
 	}
 	p.perm = target.NewPermutation(space.Len(), p.seed)
 	p.start, p.end = p.shard.Bounds(space.Len())
+	if o.resume != "" {
+		if o.resumeFrom < p.start || o.resumeFrom > p.end {
+			return nil, usagef("--resume %s: position %d is outside this scan's [%d, %d)", o.resume, o.resumeFrom, p.start, p.end)
+		}
+		p.start = o.resumeFrom
+	}
 	rs := space.Ranges()
 	p.first = netip.AddrFrom4([4]byte{byte(rs[0].First >> 24), byte(rs[0].First >> 16), byte(rs[0].First >> 8), byte(rs[0].First)})
 	p.loopback = true

@@ -52,20 +52,57 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 		return err
 	}
 
+	// The state for --resume is saved every tick once the scan has run
+	// two seconds (small scans never leave a file), and at the end if the
+	// scan did not finish. A tick saves the position of the tick before,
+	// whose replies have all arrived and been flushed by now, so that a
+	// kill -9 loses no result, only up to two seconds of probing.
+	statePath := o.resumeFile
+	saveState := func(pos uint64) error {
+		return state{args: o.stateArgs, seed: p.seed, position: pos}.save(statePath)
+	}
+	saved, warned := false, false
 	start := time.Now()
-	st := newStatus(o, stderr, sc, outs, start)
+	prev := p.start
+	st := newStatus(o, stderr, sc, start, func(now time.Time) {
+		pos := sc.Resume()
+		_ = outs.flush()
+		defer func() { prev = pos }()
+		if now.Sub(start) < 2*time.Second {
+			return
+		}
+		if err := saveState(prev); err != nil {
+			if !warned {
+				fmt.Fprintf(stderr, "\rtrawl: warning: %v\n", err)
+				warned = true
+			}
+			return
+		}
+		saved = true
+	})
 	st.start()
 	runErr := sc.Run(ctx, outs.encode)
 	st.stop()
 	outErr := outs.close()
 	final := sc.progress()
 	if !o.quiet {
-		fmt.Fprintln(stderr, summary(final, time.Since(start)))
+		fmt.Fprintln(stderr, summary(final, time.Since(start), runErr == nil))
 	}
 	if runErr == nil && outErr == nil {
+		if saved || o.resume != "" {
+			_ = os.Remove(statePath)
+		}
 		return nil
 	}
-	if ctx.Err() != nil && errors.Is(runErr, ctx.Err()) {
+	interrupted := ctx.Err() != nil && errors.Is(runErr, ctx.Err())
+	if interrupted || runErr != nil {
+		if err := saveState(sc.Resume()); err != nil {
+			fmt.Fprintf(stderr, "trawl: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "trawl: scan state saved; continue with: trawl --resume %s\n", statePath)
+		}
+	}
+	if interrupted {
 		fmt.Fprintf(stderr, "trawl: interrupted after %d of %d probes; %d results written\n", final.position, final.total, outs.found)
 		return context.Canceled
 	}
@@ -76,14 +113,18 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 }
 
 // summary is the end-of-scan line on stderr.
-func summary(p progress, d time.Duration) string {
+func summary(p progress, d time.Duration, finished bool) string {
 	rate := 0.0
 	if d > 0 {
 		rate = float64(p.sent) / d.Seconds()
 	}
 	unanswered := p.total - min(p.total, p.replies+p.filtered)
-	s := fmt.Sprintf("trawl: done in %.2fs: %d probes sent (%.0f/s), %d replies, %d open, %d closed, %d unanswered, %d invalid, %d capture drops",
-		d.Seconds(), p.sent, rate, p.replies, p.open, p.closed, unanswered, p.invalid, p.drops)
+	verb := "done in"
+	if !finished {
+		verb = "stopped after"
+	}
+	s := fmt.Sprintf("trawl: %s %.2fs: %d probes sent (%.0f/s), %d replies, %d open, %d closed, %d unanswered, %d invalid, %d capture drops",
+		verb, d.Seconds(), p.sent, rate, p.replies, p.open, p.closed, unanswered, p.invalid, p.drops)
 	if p.filtered > 0 {
 		s += fmt.Sprintf(", %d filtered", p.filtered)
 	}
@@ -94,12 +135,12 @@ func summary(p progress, d time.Duration) string {
 }
 
 // status prints progress once a second (a line on a terminal, or JSON
-// with --status-json) and flushes the outputs each time.
+// with --status-json) and calls tick each time.
 type status struct {
 	o     *options
 	w     io.Writer
 	sc    scanner
-	outs  *outputs
+	tick  func(time.Time) // also called every second
 	began time.Time
 	tty   bool
 	done  chan struct{}
@@ -108,8 +149,8 @@ type status struct {
 	lastT time.Time
 }
 
-func newStatus(o *options, w io.Writer, sc scanner, outs *outputs, began time.Time) *status {
-	return &status{o: o, w: w, sc: sc, outs: outs, began: began, tty: isTerminal(w), done: make(chan struct{}), lastT: began}
+func newStatus(o *options, w io.Writer, sc scanner, began time.Time, tick func(time.Time)) *status {
+	return &status{o: o, w: w, sc: sc, tick: tick, began: began, tty: isTerminal(w), done: make(chan struct{}), lastT: began}
 }
 
 func (s *status) start() {
@@ -126,7 +167,7 @@ func (s *status) start() {
 				}
 				return
 			case now := <-t.C:
-				_ = s.outs.flush()
+				s.tick(now)
 				s.print(now)
 			}
 		}

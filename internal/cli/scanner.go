@@ -43,7 +43,7 @@ func openScanner(o *options, p *plan, stderr io.Writer) (scanner, bool, error) {
 		if !errors.Is(err, netio.ErrPrivilege) {
 			return nil, false, err
 		}
-		fmt.Fprintf(stderr, "trawl: raw SYN scan not permitted (%v); falling back to a connect() scan\n", errors.Unwrap(err))
+		fmt.Fprintf(stderr, "trawl: raw SYN scan not permitted (%v); falling back to a connect() scan\n", err)
 	}
 	sc, err := openConnect(o, p)
 	return sc, true, err
