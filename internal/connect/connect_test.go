@@ -441,7 +441,7 @@ func TestDefaults(t *testing.T) {
 	if s, err := New(Config{Space: small, Perm: smallPerm, Concurrency: 100}); err != nil || s.Concurrency() != 3 {
 		t.Errorf("3 probes at concurrency 100: %d workers (%v), want 3", s.Concurrency(), err)
 	}
-	for soft, want := range map[uint64]int{0: 1, 64: 1, 65: 1, 1024: 960, 1 << 20: MaxConcurrency, 1<<63 - 1: MaxConcurrency} {
+	for soft, want := range map[uint64]int{0: 1, 64: 1, 65: 1, 1024: 960, 1088: 1024, 1 << 20: MaxConcurrency, 1<<63 - 1: MaxConcurrency} {
 		if got := defaultConcurrency(soft); got != want {
 			t.Errorf("defaultConcurrency(%d) = %d, want %d", soft, got, want)
 		}
