@@ -9,7 +9,7 @@ PKGS     := ./...
 DEB_PKGS := libpcap-dev nftables iproute2 nmap libxml2-utils python3 time
 FUZZTIME ?= 20s
 
-.PHONY: help build deps test test-unit test-race lint fuzz demo bench image clean
+.PHONY: help build deps test lint fuzz demo bench image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ demo: build ## bring up the lab, scan it, print the results, tear it down
 
 bench: build ## run trawl and its peers side by side in the lab and print ratios
 	./scripts/bench.sh
+
+image: ## build the trawl:latest container image (FROM scratch, static binary)
+	VERSION=$(VERSION) ./scripts/image.sh
 
 clean: ## remove build output
 	rm -rf $(BIN)

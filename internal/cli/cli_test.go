@@ -43,6 +43,7 @@ func TestBadInput(t *testing.T) {
 		{"everything excluded", []string{"-p", "80", "--exclude", "198.18.0.0/24", "198.18.0.1"}, "excluded"},
 		{"bad show", []string{"-p", "80", "--show", "filtered", "198.18.0.1"}, "filtered"},
 		{"source port too big", []string{"-p", "80", "--source-port", "70000", "198.18.0.1"}, "70000"},
+		{"too many probes for one run", []string{"-p", "1-2", "0.0.0.0/0"}, "--shard"},
 		{"unwritable output", []string{"-p", "80", "-oX", "/nonexistent/out.xml", "127.0.0.1"}, "/nonexistent/out.xml"},
 	}
 	for _, tt := range tests {
@@ -146,4 +147,34 @@ func TestShardAuto(t *testing.T) {
 	if code, _, stderr := runMain("-p", "80", "--shard", "auto", "--seed", "9", "198.18.0.0/24"); code != exitUsage || !strings.Contains(stderr, "JOB_COMPLETION_INDEX") {
 		t.Errorf("shard auto without index: exit %d %q", code, stderr)
 	}
+}
+
+// FuzzArgs: any command line either parses into a plan or fails with one
+// line of error; nothing panics. Nothing is run, so nothing is sent.
+func FuzzArgs(f *testing.F) {
+	for _, seed := range []string{
+		"-p 1-1024 198.18.0.0/22 --rate 100k",
+		"-p 80,443 -iL - --exclude 198.18.0.0/30 198.18.0.0/24",
+		"-p 1-65535 --shard 2/3 --seed 7 198.18.0.1-198.18.0.9",
+		"-oX out.xml -oLlist -p 0 1.2.3.4/33",
+		"--wait 1.5 --retries 3 --show closed -p 22 127.0.0.1",
+		"--shard auto --shards 4 --seed 1 -p 1 198.18.0.0/16",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Fields(line)
+		for _, a := range args {
+			if strings.HasPrefix(a, "-o") || strings.HasPrefix(a, "--output") || strings.HasPrefix(a, "--resume") || strings.HasPrefix(a, "-iL") || strings.HasPrefix(a, "--input") || strings.HasPrefix(a, "--exclude") {
+				return // these touch files
+			}
+		}
+		o, _, err := parseArgs(args, nil)
+		if err == nil {
+			_, err = buildPlan(o, strings.NewReader(""))
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error for %q spans lines: %q", line, err)
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trawlscan/trawl/internal/engine"
 	"github.com/trawlscan/trawl/pkg/target"
 )
 
@@ -83,6 +84,9 @@ func buildPlan(o *options, stdin io.Reader) (*plan, error) {
 	}
 	p.perm = target.NewPermutation(space.Len(), p.seed)
 	p.start, p.end = p.shard.Bounds(space.Len())
+	if n := p.end - p.start; n > engine.MaxProbes {
+		return nil, usagef("%d probes in one scan; the most is %d (one bit each for answers): split it with --shard I/N", n, uint64(engine.MaxProbes))
+	}
 	if o.resume != "" {
 		if o.resumeFrom < p.start || o.resumeFrom > p.end {
 			return nil, usagef("--resume %s: position %d is outside this scan's [%d, %d)", o.resume, o.resumeFrom, p.start, p.end)
