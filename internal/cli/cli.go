@@ -38,6 +38,9 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // ctx (SIGINT, SIGTERM) stops the scan cleanly: outputs are flushed and
 // the scan can be resumed.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return runMerge(args[1:], stdout, stderr)
+	}
 	opts, fs, err := parseArgs(args, stderr)
 	if err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -50,9 +53,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts.version {
 		fmt.Fprintf(stdout, "trawl %s\n", version)
 		return exitOK
-	}
-	if len(opts.rest) > 0 && opts.rest[0] == "merge" {
-		return runMerge(opts.rest[1:], stdout, stderr)
 	}
 	opts.stateArgs = args
 	if opts.resume != "" {

@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -177,4 +179,35 @@ func FuzzArgs(f *testing.F) {
 			t.Fatalf("error for %q spans lines: %q", line, err)
 		}
 	})
+}
+
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.ndjson")
+	b := filepath.Join(dir, "b.ndjson")
+	line := func(ip string, port int) string {
+		return `{"ip":"` + ip + `","port":` + strconv.Itoa(port) + `,"proto":"tcp","status":"open","ttl":64,"time":"2026-01-02T15:04:05Z"}` + "\n"
+	}
+	if err := os.WriteFile(a, []byte(line("198.18.0.1", 80)+line("198.18.0.2", 22)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte(line("198.18.0.2", 22)+line("198.18.0.3", 443)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "all.json")
+	code, stdout, stderr := runMain("merge", "-oJ", out, a, b)
+	if code != 0 || stdout != "198.18.0.1:80\n198.18.0.2:22\n198.18.0.3:443\n" {
+		t.Fatalf("merge: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v []map[string]any
+	if err := json.Unmarshal(data, &v); err != nil || len(v) != 3 {
+		t.Fatalf("merged -oJ: %v, %d objects: %s", err, len(v), data)
+	}
+	if code, _, stderr := runMain("merge", filepath.Join(dir, "missing.ndjson")); code != exitUsage || !strings.Contains(stderr, "missing.ndjson") {
+		t.Errorf("merge of a missing file: exit %d, %q", code, stderr)
+	}
 }
