@@ -230,15 +230,39 @@ func TestLocalhost(t *testing.T) {
 	}
 }
 
-// TestShardsCoverExactlyOnce runs two shards with one seed: together they
-// find exactly the planted ports, and no probe is in both.
+// TestShardsCoverExactlyOnce runs two shards with one seed, and then three
+// started the Kubernetes way (--shard auto, the index from
+// JOB_COMPLETION_INDEX): each time, together they find exactly the planted
+// ports, and no probe is in two shards.
 func TestShardsCoverExactlyOnce(t *testing.T) {
 	truth := lab.Truth(netip.MustParsePrefix("198.18.4.0/24"), 1, 1024, 300, 4)
 	l := lab.Start(t, lab.Config{Open: truth})
+	t.Run("2 shards", func(t *testing.T) {
+		shards(t, l, truth, [][]string{{"--shard", "1/2"}, {"--shard", "2/2"}}, nil)
+	})
+	t.Run("3 shards auto", func(t *testing.T) {
+		var args [][]string
+		var env [][]string
+		for i := range 3 {
+			args = append(args, []string{"--shard", "auto"})
+			env = append(env, []string{fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i), "TRAWL_SHARDS=3"})
+		}
+		shards(t, l, truth, args, env)
+	})
+}
+
+// shards runs one trawl per shard, each with its shard arguments and
+// environment, and checks that the results together are the truth.
+func shards(t *testing.T, l *lab.Lab, truth []netip.AddrPort, shardArgs, env [][]string) {
 	var all scanOutput
 	total := 0
-	for _, shard := range []string{"1/2", "2/2"} {
-		out := trawl(t, l, "-p", "1-1024", "198.18.4.0/24", "--rate", "100000", "--shard", shard, "--seed", "7", "--show", "closed")
+	for i, shard := range shardArgs {
+		args := append([]string{"-p", "1-1024", "198.18.4.0/24", "--rate", "100000", "--seed", "7", "--show", "closed"}, shard...)
+		if env != nil {
+			t.Setenv("JOB_COMPLETION_INDEX", strings.TrimPrefix(env[i][0], "JOB_COMPLETION_INDEX="))
+			t.Setenv("TRAWL_SHARDS", strings.TrimPrefix(env[i][1], "TRAWL_SHARDS="))
+		}
+		out := trawl(t, l, args...)
 		if out.code != 0 {
 			t.Fatalf("shard %s: exit %d: %s", shard, out.code, out.stderr)
 		}
