@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/trawlscan/trawl/internal/lab"
-	"github.com/trawlscan/trawl/pkg/result"
 )
 
 // The pod's link into the lab: a veth pair from the pause container's
@@ -81,7 +80,7 @@ func TestContainer(t *testing.T) {
 		if strings.Contains(out.stderr, "falling back") {
 			t.Errorf("fell back to connect() although the container has NET_RAW: %s", out.stderr)
 		}
-		requireRecall(t, out, truth)
+		requireRecall(t, out, truth, true)
 		if n := sent(t, out.stderr); n != 256*256 {
 			t.Errorf("sent %d probes, want %d", n, 256*256)
 		}
@@ -94,48 +93,10 @@ func TestContainer(t *testing.T) {
 		if out.code != 0 {
 			t.Fatalf("exit %d: %s", out.code, out.stderr)
 		}
-		requireConnectRecall(t, out, truth)
+		requireRecall(t, out, truth, false)
 	})
 }
 
-// requireConnectRecall is requireRecall for a connect() scan, whose results
-// carry no TTL: exactly the planted ports, each once, each open.
-func requireConnectRecall(t *testing.T, out scanOutput, truth []netip.AddrPort) {
-	t.Helper()
-	want := map[netip.AddrPort]bool{}
-	for _, ap := range truth {
-		want[ap] = true
-	}
-	got := map[netip.AddrPort]bool{}
-	for _, r := range out.ndjson {
-		ap := netip.AddrPortFrom(r.IP, r.Port)
-		switch {
-		case got[ap]:
-			t.Errorf("duplicate result %v", ap)
-		case !want[ap]:
-			t.Errorf("extra result %v (%v), not planted", ap, r.Status)
-		case r.Status != result.StatusOpen || r.TTL != 0:
-			t.Errorf("result %v: status %v ttl %d, want open with no TTL", ap, r.Status, r.TTL)
-		}
-		got[ap] = true
-	}
-	missing := 0
-	for ap := range want {
-		if !got[ap] {
-			missing++
-			if missing <= 5 {
-				t.Errorf("missed planted open port %v", ap)
-			}
-		}
-	}
-	if lines := strings.Fields(out.stdout); len(lines) != len(out.ndjson) {
-		t.Errorf("stdout has %d IP:PORT lines, NDJSON %d results", len(lines), len(out.ndjson))
-	}
-	t.Logf("recall %d/%d (%.6f), %d results, %v: %s", len(want)-missing, len(want), float64(len(want)-missing)/float64(len(want)), len(got), out.elapsed.Round(time.Millisecond), lastLine(out.stderr))
-}
-
-// buildImage runs scripts/image.sh. It skips t when no Docker engine can
-// run here (the script's exit status 3) and fails it on any other error.
 func buildImage(t *testing.T, root string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

@@ -27,7 +27,7 @@ func TestEveryFormatAtOnce(t *testing.T) {
 	if out.code != 0 {
 		t.Fatalf("exit %d: %s", out.code, out.stderr)
 	}
-	requireRecall(t, out, truth)
+	requireRecall(t, out, truth, true)
 	want := map[string]bool{}
 	for _, ap := range truth {
 		want[ap.String()] = true
