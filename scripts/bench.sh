@@ -1,0 +1,526 @@
+#!/usr/bin/env bash
+# bench.sh: trawl side by side with nmap, zmap and masscan in one lab, with
+# recall against the planted ground truth and trawl's ratio to each peer.
+#
+# Usage: scripts/bench.sh [SCENARIO]...        (as root; "make bench" builds first)
+#
+#   1       /24 x 1-1024: trawl, nmap -sS -T4, masscan
+#   2       /16 x port 80, every host open: trawl, zmap -r 0, masscan
+#   3       /19 x 1-1024 (8.4M probes): trawl unthrottled, zmap's send rate
+#   4       127.0.0.1 x 1-1024: trawl, nmap -sS, best of 5 each, on the scan
+#           namespace's loopback with 5 planted ports
+#   5       /22 x 1-1024: masscan at several rates, its best against trawl
+#           (masscan runs under timeout, and is stopped if it hangs after --wait)
+#   6       /20 x 1-1024: trawl at rising --rate, the highest with full recall
+#   go      packet build + cookie in process (go test -bench BenchmarkProbe)
+#   claims  the design's original claims next to ours; the /16 x 1-1024 case
+#           (67M probes, minutes) runs only with BENCH_FULL=1
+#
+# With no SCENARIO it runs them all, then prints one PASS/FAIL line per target
+# of issue 5. Every packet goes into the lab's namespaces (198.18.0.0/16 from
+# 198.19.0.1) or to the scan namespace's own loopback; the lab is torn down
+# on any exit. The lab shares the machine's two cores with the scanners (and
+# with whatever else runs), so expect +-15% from run to run.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly REPO
+readonly TRAWL=$REPO/bin/trawl
+readonly LISTEN=$REPO/bin/trawl-lab-listen
+readonly SCORE=$REPO/scripts/bench/score.py
+readonly GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+
+readonly SRC_IP=198.19.0.1          # the scan namespace's address (lab.sh)
+readonly ROUTER_MAC=02:74:72:00:00:02 # the target side of the veth pair (lab.sh)
+readonly FAST=100M                  # a --rate no sender reaches: unthrottled
+readonly MASSCAN_RATE=100000        # masscan's rate in scenarios 1 and 2
+readonly MASSCAN_RATES=(50000 100000 150000)
+readonly CEILING_RATES=(200k 300k 400k 600k "$FAST")
+readonly ZMAP_STREAMS=128           # zmap -P: probes per address in scenario 3
+readonly HANG_GRACE=10              # seconds masscan may hang after its --wait
+readonly ALL_SCENARIOS=(1 2 3 4 5 6 go claims)
+
+LAB=$(printf 'bench%03d' $(($$ % 1000)))
+readonly LAB SCAN_NS=$LAB-scan SCAN_IF=trl-$LAB-s
+TMP=$(mktemp -d /tmp/trawl-bench.XXXXXX)
+readonly TMP
+LAB_UP=0
+LOOP_PID=""
+
+# Per run, keyed by scenario.tool: what the tables and verdicts are made of.
+declare -A LABEL WALL RSS CPU PROBES HITS EXPECTED EXTRA DUPS NOTE RATE SEEN SCAN STOPPED
+# Per scenario: RAN[SCENARIO] once it ran, BEST[...] the key of a best run.
+declare -A RAN BEST
+GO_NS="" GO_ALLOCS=""
+
+die() {
+	echo "bench.sh: $*" >&2
+	exit 1
+}
+
+cleanup() {
+	if [[ -n $LOOP_PID ]]; then
+		kill "$LOOP_PID" 2>/dev/null || true
+	fi
+	if ((LAB_UP)); then
+		"$REPO/scripts/lab.sh" down "$LAB" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# calc EXPR prints EXPR (awk arithmetic) with two decimals.
+calc() {
+	awk "BEGIN { printf \"%.2f\", $1 }"
+}
+
+# holds EXPR succeeds when the awk condition EXPR is true.
+holds() {
+	awk "BEGIN { exit !($1) }"
+}
+
+# probes CIDR PORTS prints how many probes CIDR x PORTS is.
+probes() {
+	local bits=32 n=0 part
+	[[ $1 == */* ]] && bits=${1#*/}
+	local -a parts
+	IFS=, read -ra parts <<<"$2"
+	for part in "${parts[@]}"; do
+		n=$((n + ${part#*-} - ${part%-*} + 1))
+	done
+	echo $(((1 << (32 - bits)) * n))
+}
+
+ensure_packages() {
+	[[ $EUID -eq 0 ]] || die "must run as root: the lab and raw sockets need it"
+	[[ -x $TRAWL && -x $LISTEN ]] || die "$TRAWL is missing: run 'make build' (or 'make bench')"
+	command -v python3 >/dev/null || die "python3 is needed to score the outputs"
+	local -a missing=()
+	local p
+	for p in nmap masscan zmap time; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	if ((${#missing[@]} > 0)); then
+		echo "installing: ${missing[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+}
+
+# need_lab brings the lab up once: 2,000 ports planted at random in
+# 198.18.0.0/19 x 1-1024, and port 80 open on every address of the /16.
+need_lab() {
+	((LAB_UP)) && return
+	"$REPO/scripts/lab.sh" truth "$LAB" 198.18.0.0/19 1-1024 2000 42 >"$TMP/truth"
+	echo '*:80' >>"$TMP/truth"
+	: >"$TMP/empty"
+	LAB_UP=1
+	"$REPO/scripts/lab.sh" up "$LAB" --open "$TMP/truth" >/dev/null
+	echo "lab $LAB: $(grep -vc '^\*' "$TMP/truth") ports planted in 198.18.0.0/19 x 1-1024, port 80 open on all of 198.18.0.0/16"
+}
+
+# run KEY LABEL PROBES LIMIT CMD... runs CMD in the scan namespace under GNU
+# time and a timeout of LIMIT seconds, and records its wall time, peak RSS
+# and CPU time. With WATCH set, it also records in SEEN[KEY] how many seconds
+# passed before WATCH first showed in CMD's stderr, and stops CMD (as the
+# timeout would) if it still runs HANG_GRACE seconds after that.
+run() {
+	local key=$1 label=$2 probes=$3 limit=$4
+	shift 4
+	local rc=0 start=$EPOCHREALTIME pid stopped=0
+	ip netns exec "$SCAN_NS" /usr/bin/time -o "$TMP/$key.time" -f '%e %M %U %S' \
+		timeout -k 5 "$limit" "$@" </dev/null >"$TMP/$key.out" 2>"$TMP/$key.err" &
+	pid=$!
+	SEEN[$key]=""
+	while [[ -n ${WATCH:-} ]] && kill -0 "$pid" 2>/dev/null; do
+		if [[ -z ${SEEN[$key]} ]]; then
+			if grep -qF -- "$WATCH" "$TMP/$key.err"; then
+				SEEN[$key]=$(calc "$EPOCHREALTIME - $start")
+			fi
+		elif ((!stopped)) && holds "$EPOCHREALTIME - $start > ${SEEN[$key]} + $HANG_GRACE"; then
+			# time's one child is timeout, which passes the signal on.
+			kill -TERM $(pgrep -P "$pid") 2>/dev/null || true
+			stopped=1
+		fi
+		sleep 0.1
+	done
+	wait "$pid" || rc=$?
+	[[ -s $TMP/$key.time ]] || die "$label did not start: $(tail -n 3 "$TMP/$key.err")"
+	local wall rss user sys
+	read -r wall rss user sys < <(tail -n 1 "$TMP/$key.time")
+	LABEL[$key]=$label PROBES[$key]=$probes WALL[$key]=$wall RATE[$key]=""
+	RSS[$key]=$(calc "$rss / 1024")
+	CPU[$key]=$(calc "$user + $sys")
+	NOTE[$key]=""
+	STOPPED[$key]=$stopped
+	if ((stopped)); then
+		: # the caller says why
+	elif ((rc == 124 || rc == 137)); then
+		NOTE[$key]="killed by timeout ${limit}s; "
+	elif ((rc != 0)); then
+		NOTE[$key]="exit $rc: $(tail -n 1 "$TMP/$key.err"); "
+	fi
+	sleep 1 # let the target's kernel settle between runs
+}
+
+# score KEY FORMAT FILE CIDR PORTS [TRUTH] counts what FILE found of TRUTH.
+score() {
+	local key=$1 fmt=$2 file=$3 cidr=$4 ports=$5 truth=${6:-$TMP/truth}
+	[[ -e $file ]] || : >"$file"
+	read -r "HITS[$key]" "EXPECTED[$key]" "EXTRA[$key]" "DUPS[$key]" < <(
+		python3 "$SCORE" "$fmt" "$file" "$truth" "$cidr" "$ports"
+	) || die "cannot score $file"
+	((EXTRA[$key] == 0)) || NOTE[$key]+="${EXTRA[$key]} not planted; "
+	((DUPS[$key] == 0)) || NOTE[$key]+="${DUPS[$key]} duplicates; "
+	return 0
+}
+
+# recall KEY prints the recall, or - when nothing was expected.
+recall() {
+	if ((EXPECTED[$1] == 0)); then
+		echo -
+	else
+		awk -v h="${HITS[$1]}" -v e="${EXPECTED[$1]}" 'BEGIN { printf "%.6f", h / e }'
+	fi
+}
+
+# recall_ok KEY NUM DEN succeeds when KEY's recall is at least NUM/DEN.
+recall_ok() {
+	((EXPECTED[$1] > 0 && HITS[$1] * $3 >= EXPECTED[$1] * $2))
+}
+
+# scan_trawl KEY LABEL CIDR PORTS LIMIT [ARG]... runs trawl, scores its
+# NDJSON and reads its summary line.
+scan_trawl() {
+	local key=$1 label=$2 cidr=$3 ports=$4 limit=$5
+	shift 5
+	run "$key" "$label" "$(probes "$cidr" "$ports")" "$limit" \
+		"$TRAWL" -p "$ports" "$cidr" -oD "$TMP/$key.ndjson" "$@"
+	score "$key" ndjson "$TMP/$key.ndjson" "$cidr" "$ports" "${TRUTH:-$TMP/truth}"
+	local line re='([0-9]+) probes sent \(([0-9]+)/s\).* ([0-9]+) unanswered, [0-9]+ invalid, ([0-9]+) capture drops'
+	line=$(grep '^trawl: done in' "$TMP/$key.err" || true)
+	if [[ $line =~ $re ]]; then
+		RATE[$key]=${BASH_REMATCH[2]}
+		NOTE[$key]+="sent ${BASH_REMATCH[2]}/s, ${BASH_REMATCH[3]} unanswered, ${BASH_REMATCH[4]} capture drops"
+	else
+		NOTE[$key]+="no summary line"
+	fi
+}
+
+# scan_nmap KEY LABEL CIDR PORTS [ARG]... runs nmap -sS -n -Pn with ARGs.
+scan_nmap() {
+	local key=$1 label=$2 cidr=$3 ports=$4
+	shift 4
+	run "$key" "$label" "$(probes "$cidr" "$ports")" 600 \
+		nmap -sS "$@" -n -Pn -p "$ports" -oG "$TMP/$key.gnmap" "$cidr"
+	score "$key" grepable "$TMP/$key.gnmap" "$cidr" "$ports" "${TRUTH:-$TMP/truth}"
+	grep -q '^# Nmap done' "$TMP/$key.gnmap" || NOTE[$key]+="no '# Nmap done' line; "
+}
+
+# scan_masscan KEY CIDR PORTS RATE runs masscan from the scan namespace's
+# address and interface straight to the target side's MAC. masscan often
+# hangs after its --wait (for a minute or more): its status line then counts
+# "waiting -1-secs" and on. SCAN[KEY] is the time the first of those showed,
+# less a second (the wall time if it never hung), and HANG_GRACE seconds
+# later masscan is stopped; the wall time includes those seconds.
+scan_masscan() {
+	local key=$1 cidr=$2 ports=$3 rate=$4
+	WATCH="waiting -1-secs" run "$key" "masscan --rate $((rate / 1000))k" "$(probes "$cidr" "$ports")" 120 \
+		masscan -p "$ports" "$cidr" --rate "$rate" --wait 2 \
+		-e "$SCAN_IF" --adapter-ip "$SRC_IP" --router-mac "$ROUTER_MAC" -oL "$TMP/$key.list"
+	score "$key" list "$TMP/$key.list" "$cidr" "$ports"
+	SCAN[$key]=${WALL[$key]}
+	if [[ -n ${SEEN[$key]} ]]; then
+		SCAN[$key]=$(calc "${SEEN[$key]} - 1")
+		NOTE[$key]+="its --wait ended at ${SCAN[$key]} s, then it hung"
+		if ((STOPPED[$key])); then NOTE[$key]+=" (stopped ${HANG_GRACE} s later)"; fi
+		NOTE[$key]+="; "
+	fi
+	if ((!STOPPED[$key])) && ! grep -q '^# end' "$TMP/$key.list"; then
+		NOTE[$key]+="output not closed; "
+	fi
+}
+
+# scan_zmap KEY LABEL CIDR PORT STREAMS runs zmap -r 0 with STREAMS probes per
+# address, an empty blocklist (its default one blocks 198.18.0.0/15) and the
+# lab's source address, interface and gateway MAC.
+scan_zmap() {
+	local key=$1 label=$2 cidr=$3 port=$4 streams=$5
+	run "$key" "$label" $(($(probes "$cidr" "$port") * streams)) 120 \
+		zmap -q -p "$port" -P "$streams" -r 0 --cooldown-time=1 -b "$TMP/empty" \
+		-S "$SRC_IP" -i "$SCAN_IF" -G "$ROUTER_MAC" -o "$TMP/$key.ips" -m "$TMP/$key.json" -u "$TMP/$key.csv" "$cidr"
+	score "$key" ips "$TMP/$key.ips" "$cidr" "$port"
+	local sent drops
+	read -r sent drops < <(python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+print(m["total_sent"] * m["packet_streams"], m["pcap_drop"] + m["pcap_ifdrop"])' "$TMP/$key.json") ||
+		die "zmap wrote no metadata: $(tail -n 3 "$TMP/$key.err")"
+	((sent == PROBES[$key])) || NOTE[$key]+="sent $sent of ${PROBES[$key]}; "
+	# The send phase's average rate: the last per-second status row that
+	# still had a send thread running.
+	RATE[$key]=$(awk -F, -v s="$streams" 'NR > 1 && $2 > 0 && $5 > 0 { r = $8 } END { printf "%d", r * s }' "$TMP/$key.csv")
+	if ((RATE[$key] > 0)); then
+		NOTE[$key]+="sent ${RATE[$key]}/s, "
+	fi
+	NOTE[$key]+="$drops capture drops"
+}
+
+# table REF KEY... prints the rows of KEYs; the last column is trawl's wall
+# time (REF's) over each other row's, or - with REF -.
+table() {
+	local ref=$1 key ratio pps
+	shift
+	printf '  %-30s %7s %9s %9s %17s %7s %6s %6s  %s\n' \
+		tool "wall s" probes/s recall found/expected "RSS MiB" "CPU s" trawl/x notes
+	for key in "$@"; do
+		ratio=-
+		if [[ $ref != - && $key != "$ref" ]]; then
+			ratio=$(calc "${WALL[$ref]} / ${WALL[$key]}")
+		fi
+		pps=$(awk -v p="${PROBES[$key]}" -v w="${WALL[$key]}" 'BEGIN { printf "%.0f", (w > 0 ? p / w : 0) }')
+		printf '  %-30s %7s %9s %9s %17s %7s %6s %6s  %s\n' "${LABEL[$key]}" "${WALL[$key]}" "$pps" \
+			"$(recall "$key")" "${HITS[$key]}/${EXPECTED[$key]}" "${RSS[$key]}" "${CPU[$key]}" "$ratio" "${NOTE[$key]%; }"
+	done
+}
+
+scenario_1() {
+	echo "== 1. 198.18.0.0/24 x 1-1024 (262,144 probes): trawl vs nmap -sS -T4 -n -Pn vs masscan"
+	need_lab
+	scan_trawl s1.trawl "trawl --rate $FAST" 198.18.0.0/24 1-1024 600 --rate "$FAST"
+	scan_nmap s1.nmap "nmap -sS -T4" 198.18.0.0/24 1-1024 -T4
+	scan_masscan s1.masscan 198.18.0.0/24 1-1024 "$MASSCAN_RATE"
+	table s1.trawl s1.trawl s1.nmap s1.masscan
+	RAN[1]=1
+}
+
+scenario_2() {
+	echo "== 2. 198.18.0.0/16 x port 80, all 65,536 open: trawl vs zmap -r 0 --cooldown-time=1 vs masscan"
+	echo "   (trawl --wait 1s to match zmap's cooldown)"
+	need_lab
+	scan_trawl s2.trawl "trawl --rate $FAST --wait 1s" 198.18.0.0/16 80 600 --rate "$FAST" --wait 1s
+	scan_zmap s2.zmap "zmap -r 0 --cooldown-time=1" 198.18.0.0/16 80 1
+	scan_masscan s2.masscan 198.18.0.0/16 80 "$MASSCAN_RATE"
+	table s2.trawl s2.trawl s2.zmap s2.masscan
+	RAN[2]=1
+}
+
+scenario_3() {
+	echo "== 3. 198.18.0.0/19 x 1-1024 (8,388,608 probes): trawl unthrottled vs zmap's send rate"
+	echo "   (zmap takes one port: it sends $ZMAP_STREAMS probes to each address of the /19 on port 81 instead)"
+	need_lab
+	scan_trawl s3.trawl "trawl --rate $FAST" 198.18.0.0/19 1-1024 900 --rate "$FAST"
+	scan_zmap s3.zmap "zmap -r 0 -P $ZMAP_STREAMS, port 81" 198.18.0.0/19 81 "$ZMAP_STREAMS"
+	table - s3.trawl s3.zmap
+	echo "   sustained rate: trawl ${RATE[s3.trawl]}/s (its summary: probes / whole scan)," \
+		"zmap ${RATE[s3.zmap]}/s (its send phase): $(calc "${RATE[s3.trawl]} / (${RATE[s3.zmap]} + 0.000001)") x"
+	RAN[3]=1
+}
+
+scenario_4() {
+	echo "== 4. 127.0.0.1 x 1-1024: trawl vs nmap -sS -n -Pn, best of 5 each"
+	echo "   (on the scan namespace's loopback, where 127.0.0.1:{1,22,80,443,1024} are planted)"
+	need_lab
+	printf '127.0.0.1:%s\n' 1 22 80 443 1024 >"$TMP/loopback"
+	ip netns exec "$SCAN_NS" "$LISTEN" -f "$TMP/loopback" </dev/null >"$TMP/loopback.log" 2>&1 &
+	LOOP_PID=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qsx ready "$TMP/loopback.log" && break
+		sleep 0.05
+	done
+	grep -qsx ready "$TMP/loopback.log" || die "loopback listener: $(cat "$TMP/loopback.log")"
+	for i in 1 2 3 4 5; do
+		TRUTH=$TMP/loopback scan_trawl "s4.trawl.$i" "trawl (default rate)" 127.0.0.1/32 1-1024 60
+		TRUTH=$TMP/loopback scan_nmap "s4.nmap.$i" "nmap -sS" 127.0.0.1/32 1-1024
+	done
+	kill "$LOOP_PID"
+	wait "$LOOP_PID" 2>/dev/null || true
+	LOOP_PID=""
+	local tool key best
+	for tool in trawl nmap; do
+		best=s4.$tool.1
+		for i in 2 3 4 5; do
+			key=s4.$tool.$i
+			if holds "${WALL[$key]} < ${WALL[$best]}"; then best=$key; fi
+		done
+		BEST[s4.$tool]=$best
+	done
+	table "${BEST[s4.trawl]}" "${BEST[s4.trawl]}" "${BEST[s4.nmap]}"
+	RAN[4]=1
+}
+
+scenario_5() {
+	echo "== 5. 198.18.0.0/22 x 1-1024 (1,048,576 probes): masscan at ${MASSCAN_RATES[*]} pps vs trawl"
+	echo "   (masscan's best rate finds the most planted ports per second until its --wait ends; its hang after is not counted)"
+	need_lab
+	scan_trawl s5.trawl "trawl --rate $FAST" 198.18.0.0/22 1-1024 600 --rate "$FAST"
+	local rate key best="" keys=()
+	for rate in "${MASSCAN_RATES[@]}"; do
+		key=s5.masscan.$rate
+		scan_masscan "$key" 198.18.0.0/22 1-1024 "$rate"
+		keys+=("$key")
+		if [[ -z $best ]] || holds "${HITS[$key]} / ${SCAN[$key]} > ${HITS[$best]} / ${SCAN[$best]}"; then
+			best=$key
+		fi
+	done
+	BEST[s5.masscan]=$best
+	table s5.trawl s5.trawl "${keys[@]}"
+	echo "   masscan's best: ${LABEL[$best]}, ${HITS[$best]} found in ${SCAN[$best]} s without its hang" \
+		"(${WALL[$best]} s with it); trawl took $(calc "${WALL[s5.trawl]} / ${SCAN[$best]}") x its time"
+	RAN[5]=1
+}
+
+scenario_6() {
+	echo "== 6. the ceiling: 198.18.0.0/20 x 1-1024 (4,194,304 probes), trawl at rising --rate"
+	need_lab
+	local rate key keys=() best="" drop=""
+	for rate in "${CEILING_RATES[@]}"; do
+		key=s6.$rate
+		scan_trawl "$key" "trawl --rate $rate" 198.18.0.0/20 1-1024 900 --rate "$rate"
+		keys+=("$key")
+		if recall_ok "$key" 9999 10000; then
+			if [[ -z $best ]] || ((RATE[$key] > RATE[$best])); then best=$key; fi
+		elif [[ -z $drop ]]; then
+			drop=$key
+		fi
+	done
+	table - "${keys[@]}"
+	if [[ -n $best ]]; then
+		echo "   ceiling: ${RATE[$best]} probes/s with recall $(recall "$best") (${LABEL[$best]})"
+	else
+		echo "   ceiling: no rate tried kept recall >= 0.9999"
+	fi
+	if [[ -n $drop ]]; then
+		echo "   recall first fell below 0.9999 at ${LABEL[$drop]}: ${RATE[$drop]}/s, recall $(recall "$drop")"
+	else
+		echo "   recall stayed >= 0.9999 at every rate tried, up to unthrottled"
+	fi
+	BEST[s6]=$best
+	RAN[6]=1
+}
+
+scenario_go() {
+	echo "== go: packet build + cookie in process, one core"
+	echo "   go test -run '^\$' -bench BenchmarkProbe -benchtime 2s -cpu 1 ./internal/engine/"
+	local out line
+	out=$(cd "$REPO" && "$GO" test -run '^$' -bench 'BenchmarkProbe' -benchtime 2s -cpu 1 ./internal/engine/ 2>&1) ||
+		die "go test -bench failed: $out"
+	line=$(grep '^BenchmarkProbe' <<<"$out") || die "no BenchmarkProbe line: $out"
+	echo "   $line"
+	GO_NS=$(awk '{ for (i = 2; i <= NF; i++) if ($i == "ns/op") print $(i - 1) }' <<<"$line")
+	GO_ALLOCS=$(awk '{ for (i = 2; i <= NF; i++) if ($i == "allocs/op") print $(i - 1) }' <<<"$line")
+	echo "   $GO_NS ns/op = $(awk -v n="$GO_NS" 'BEGIN { printf "%.0f", 1e9 / n }') probes/s, $GO_ALLOCS allocs/op"
+	RAN[go]=1
+}
+
+# claim KEY prints "wall s, RSS MiB" for KEY, or why there is none.
+claim() {
+	if [[ -n ${1:-} && -n ${WALL[$1]:-} ]]; then
+		echo "${WALL[$1]} s, ${RSS[$1]} MiB, recall $(recall "$1")"
+	else
+		echo "${2:-not run (scenario ${3:-?})}"
+	fi
+}
+
+scenario_claims() {
+	if [[ ${BENCH_FULL:-0} == 1 ]]; then
+		echo "== claims: 198.18.0.0/16 x 1-1024 (67,108,864 probes), trawl unthrottled"
+		need_lab
+		scan_trawl full.trawl "trawl --rate $FAST" 198.18.0.0/16 1-1024 3600 --rate "$FAST"
+		table - full.trawl
+		echo
+	fi
+	echo "== the design's original claims next to this run"
+	printf '  %-34s %-26s %s\n' case claimed "measured here (wall, peak RSS)"
+	printf '  %-34s %-26s %s\n' "localhost x 1-1024" "0.5 s, ~50 MB" \
+		"trawl $(claim "${BEST[s4.trawl]:-}" "" 4); nmap $(claim "${BEST[s4.nmap]:-}" "" 4)"
+	printf '  %-34s %-26s %s\n' "/24 x 1-1024 (192.168.1.0/24)" "45 s, ~200 MB" "trawl $(claim s1.trawl "" 1)"
+	printf '  %-34s %-26s %s\n' "/16 x 1-1024 (10.0.0.0/16)" "15 min, ~500 MB" \
+		"trawl $(claim full.trawl "skipped (BENCH_FULL=1)")"
+	printf '  %-34s %-26s %s\n' "nmap, /24 x 1-1024" "2.5 s" "$(claim s1.nmap "" 1)"
+	printf '  %-34s %-26s %s\n' "masscan, /24 x 1-1024" "60 s" "$(claim s1.masscan "" 1)"
+	RAN[claims]=1
+}
+
+# verdict OK TEXT prints a PASS or FAIL line.
+verdict() {
+	if (($1)); then echo "PASS  $2"; else echo "FAIL  $2"; fi
+}
+
+# targets prints one line per target of issue 5, from the measured numbers.
+targets() {
+	local t n z ok key
+	echo "== targets (issue 5)"
+	if [[ -n ${RAN[1]:-} ]]; then
+		t=s1.trawl n=s1.nmap ok=1
+		recall_ok $t 1 1 || ok=0
+		holds "${WALL[$t]} <= 0.35 * ${WALL[$n]}" || ok=0
+		verdict $ok "/24 x 1-1024: recall $(recall $t) (want 1.0), wall ${WALL[$t]} s = $(calc "${WALL[$t]} / ${WALL[$n]}") x nmap -sS -T4's ${WALL[$n]} s (want <= 0.35)"
+	else echo "----  /24 x 1-1024: not run (scenario 1)"; fi
+	if [[ -n ${RAN[2]:-} ]]; then
+		t=s2.trawl z=s2.zmap ok=1
+		recall_ok $t 9999 10000 || ok=0
+		holds "${WALL[$t]} <= 0.35 * ${WALL[$z]}" || ok=0
+		verdict $ok "/16 x 80, all open: recall $(recall $t) (want >= 0.9999), wall ${WALL[$t]} s = $(calc "${WALL[$t]} / ${WALL[$z]}") x zmap's ${WALL[$z]} s (want <= 0.35)"
+	else echo "----  /16 x 80: not run (scenario 2)"; fi
+	if [[ -n ${RAN[3]:-} ]]; then
+		t=s3.trawl z=s3.zmap ok=1
+		recall_ok $t 9999 10000 || ok=0
+		holds "${RATE[$t]:-0} >= 2.5 * ${RATE[$z]:-0} && ${RATE[$z]:-0} > 0" || ok=0
+		holds "${RSS[$t]} <= 32" || ok=0
+		verdict $ok "/19 x 1-1024: recall $(recall $t) (want >= 0.9999), rate ${RATE[$t]}/s = $(calc "${RATE[$t]:-0} / (${RATE[$z]:-0} + 0.000001)") x zmap's ${RATE[$z]}/s (want >= 2.5), peak RSS ${RSS[$t]} MiB (want <= 32)"
+	else echo "----  /19 x 1-1024: not run (scenario 3)"; fi
+	if [[ -n ${RAN[4]:-} ]]; then
+		t=${BEST[s4.trawl]} n=${BEST[s4.nmap]} ok=1
+		holds "${WALL[$t]} <= ${WALL[$n]}" || ok=0
+		verdict $ok "127.0.0.1 x 1-1024: wall ${WALL[$t]} s vs nmap -sS's ${WALL[$n]} s, best of 5 (want <=); recall trawl $(recall "$t"), nmap $(recall "$n")"
+	else echo "----  127.0.0.1 x 1-1024: not run (scenario 4)"; fi
+	if [[ -n ${RAN[5]:-} ]]; then
+		t=s5.trawl key=${BEST[s5.masscan]} ok=1
+		recall_ok $t 1 1 || ok=0
+		holds "3 * ${WALL[$t]} <= ${SCAN[$key]}" || ok=0
+		verdict $ok "/22 x 1-1024: trawl ${WALL[$t]} s, recall $(recall $t) (want 1.0); $(calc "${SCAN[$key]} / ${WALL[$t]}") x faster than ${LABEL[$key]}'s ${SCAN[$key]} s to the end of its --wait (want >= 3; $(calc "${WALL[$key]} / ${WALL[$t]}") x counting its hang), masscan recall $(recall "$key")"
+	else echo "----  masscan /22 x 1-1024: not run (scenario 5)"; fi
+	if [[ -n ${RAN[go]:-} ]]; then
+		ok=1
+		[[ $GO_ALLOCS == 0 ]] || ok=0
+		holds "1e9 / $GO_NS >= 5e6" || ok=0
+		verdict $ok "packet build + cookie: $GO_ALLOCS allocs/op (want 0), $(awk -v n="$GO_NS" 'BEGIN { printf "%.1fM", 1e3 / n }') probes/s on one core (want >= 5M)"
+	else echo "----  packet build + cookie: not run (scenario go)"; fi
+	if [[ -n ${RAN[6]:-} ]]; then
+		if [[ -n ${BEST[s6]} ]]; then
+			echo "INFO  ceiling: ${RATE[${BEST[s6]}]} probes/s at recall >= 0.9999 (${LABEL[${BEST[s6]}]}, /20 x 1-1024)"
+		else
+			echo "INFO  ceiling: recall < 0.9999 at every rate tried"
+		fi
+	fi
+}
+
+main() {
+	local -a scenarios=("$@")
+	((${#scenarios[@]} > 0)) || scenarios=("${ALL_SCENARIOS[@]}")
+	local s
+	for s in "${scenarios[@]}"; do
+		[[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || die "unknown scenario '$s': choose from ${ALL_SCENARIOS[*]}"
+	done
+	ensure_packages
+	cd "$TMP" # whatever a tool leaves behind lands there, not in the repository
+	echo "bench.sh: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at start; other jobs on this machine add noise (+-15%)"
+	echo "  $("$TRAWL" --version 2>&1 | head -n 1); $(nmap --version | head -n 1);" \
+		"$(masscan --version 2>/dev/null | grep -m 1 'version'); zmap $(zmap --version 2>&1 | grep -o '[0-9][0-9.]*' | head -n 1)"
+	echo "  probes/s: the scenario's probes over wall time; recall: planted open ports found;" \
+		"trawl/x: trawl's wall time over that tool's (< 1: trawl is faster)"
+	for s in "${scenarios[@]}"; do
+		echo
+		"scenario_$s"
+		echo "   [load $(cut -d' ' -f1 /proc/loadavg) after this scenario]"
+	done
+	echo
+	targets
+	echo
+	echo "bench.sh: done in $((SECONDS / 60))m$((SECONDS % 60))s; load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+}
+
+main "$@"
