@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,7 +201,17 @@ func (e *Engine) Resume() uint64 {
 // after ctx is cancelled, when Grace has passed; then the error is
 // ctx.Err(). A send or capture failure ends the scan with that error. Run
 // may be called once.
+//
+// Run holds GOMAXPROCS at 1 while it runs. The scan's work is in the
+// kernel: each sender's sendmmsg runs on its own thread (a blocking system
+// call gives up its P), and the Go code between calls is small. With more
+// Ps, the runtime hands Ps between threads around every call and preempts
+// the senders, and those context switches cost more than they gain: in the
+// lab on 2 cores, one sender went from 133-186k to 261k probes/s and three
+// from 366k to 393k.
 func (e *Engine) Run(ctx context.Context, out func(result.Result)) error {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+
 	// A receiver failure cancels the senders, with itself as the cause.
 	sendCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
