@@ -117,7 +117,7 @@ func serve(ctx context.Context, file string, stdin *os.File, stdout io.Writer) e
 	fds := make([]int, 0, len(pairs))
 	defer func() {
 		for _, fd := range fds {
-			syscall.Close(fd)
+			closeListener(fd)
 		}
 	}()
 	for _, p := range pairs {

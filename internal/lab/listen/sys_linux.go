@@ -100,3 +100,6 @@ func checksumOff(ifaces []string) error {
 	}
 	return nil
 }
+
+// closeListener closes a socket that listen opened.
+func closeListener(fd int) { unix.Close(fd) }

@@ -16,3 +16,5 @@ func listen(netip.AddrPort) (int, error) { return -1, errUnsupported }
 func raiseNoFile(int) error { return errUnsupported }
 
 func checksumOff([]string) error { return errUnsupported }
+
+func closeListener(int) {}
