@@ -23,7 +23,7 @@ func TestEveryFormatAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	path := func(name string) string { return filepath.Join(dir, name) }
 	out := trawl(t, l, "-p", "1-200", "198.18.3.0/24", "--rate", "100000",
-		"-oL", path("out.list"), "-oJ", path("out.json"), "-oX", path("out.xml"), "-oG", path("out.gnmap"), "--status-json")
+		"-oL", path("out.list"), "-oJ", path("out.json"), "-oD", path("out.ndjson"), "-oX", path("out.xml"), "-oG", path("out.gnmap"), "--status-json")
 	if out.code != 0 {
 		t.Fatalf("exit %d: %s", out.code, out.stderr)
 	}
@@ -50,6 +50,14 @@ func TestEveryFormatAtOnce(t *testing.T) {
 		t.Errorf("python3 json.load rejects -oJ: %v", err)
 	} else {
 		check("-oJ (python json)", set(strings.Fields(string(b))))
+	}
+
+	// -oD: python's json module, one object per line.
+	py = exec.Command("python3", "-c", `import json,sys; print("\n".join("%s:%d" % (o["ip"], o["port"]) for o in map(json.loads, open(sys.argv[1]))))`, path("out.ndjson"))
+	if b, err := py.Output(); err != nil {
+		t.Errorf("python3 json.loads rejects an -oD line: %v", err)
+	} else {
+		check("-oD (python json)", set(strings.Fields(string(b))))
 	}
 
 	// -oX: xmllint against nmap's DTD, and the ports read back with XPath.
