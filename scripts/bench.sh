@@ -191,13 +191,13 @@ recall_ok() {
 	((EXPECTED[$1] > 0 && HITS[$1] * $3 >= EXPECTED[$1] * $2))
 }
 
-# scan_trawl KEY LABEL CIDR PORTS LIMIT [ARG]... runs trawl, scores its
-# NDJSON and reads its summary line.
+# scan_trawl KEY LABEL CIDR PORTS LIMIT [ARG]... runs trawl ($TRAWL_BIN if
+# set, else bin/trawl), scores its NDJSON and reads its summary line.
 scan_trawl() {
 	local key=$1 label=$2 cidr=$3 ports=$4 limit=$5
 	shift 5
 	run "$key" "$label" "$(probes "$cidr" "$ports")" "$limit" \
-		"$TRAWL" -p "$ports" "$cidr" -oD "$TMP/$key.ndjson" "$@"
+		"${TRAWL_BIN:-$TRAWL}" -p "$ports" "$cidr" -oD "$TMP/$key.ndjson" "$@"
 	score "$key" ndjson "$TMP/$key.ndjson" "$cidr" "$ports" "${TRUTH:-$TMP/truth}"
 	local line re='([0-9]+) probes sent \(([0-9]+)/s\).* ([0-9]+) unanswered, [0-9]+ invalid, ([0-9]+) capture drops'
 	line=$(grep '^trawl: done in' "$TMP/$key.err" || true)
@@ -311,10 +311,12 @@ scenario_3() {
 	echo "   (zmap takes one port: it sends $ZMAP_STREAMS probes to each address of the /19 on port 81 instead)"
 	need_lab
 	scan_trawl s3.trawl "trawl --rate $FAST" 198.18.0.0/19 1-1024 900 --rate "$FAST"
+	TRAWL_BIN=$REPO/bin/trawl-static scan_trawl s3.static "trawl-static (ring) --rate $FAST" 198.18.0.0/19 1-1024 900 --rate "$FAST"
 	scan_zmap s3.zmap "zmap -r 0 -P $ZMAP_STREAMS, port 81" 198.18.0.0/19 81 "$ZMAP_STREAMS"
-	table - s3.trawl s3.zmap
+	table - s3.trawl s3.static s3.zmap
 	echo "   sustained rate: trawl ${RATE[s3.trawl]}/s (its summary: probes / whole scan)," \
-		"zmap ${RATE[s3.zmap]}/s (its send phase): $(calc "${RATE[s3.trawl]} / (${RATE[s3.zmap]} + 0.000001)") x"
+		"zmap ${RATE[s3.zmap]}/s (its send phase): $(calc "${RATE[s3.trawl]} / (${RATE[s3.zmap]} + 0.000001)") x;" \
+		"trawl-static (AF_PACKET ring instead of libpcap) $(calc "${RATE[s3.static]} / (${RATE[s3.zmap]} + 0.000001)") x"
 	RAN[3]=1
 }
 

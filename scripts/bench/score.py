@@ -50,9 +50,11 @@ def read_results(fmt, path, ports):
                         if len(fields) > 1 and fields[1] == "open":
                             yield m.group(1), int(fields[0])
             elif fmt == "list":
-                fields = line.split()
-                if len(fields) >= 4 and fields[0] == "open":
-                    yield fields[3], int(fields[2])
+                # masscan, stopped after its hang, can leave a cut-off last
+                # line: only whole records count.
+                m = re.match(r"open tcp (\d+) (\d+\.\d+\.\d+\.\d+) \d+$", line)
+                if m:
+                    yield m.group(2), int(m.group(1))
             elif fmt == "ips":
                 (port,) = ports
                 yield line, port
