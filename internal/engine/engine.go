@@ -249,8 +249,9 @@ func (e *Engine) sendPasses(ctx context.Context) error {
 			if e.waitQuiet(ctx, min(e.cfg.Wait, time.Second)) || ctx.Err() != nil {
 				return ctx.Err()
 			}
-			e.next.Store(e.cfg.Start)
+			// Pass first: Resume reads it to know the first pass is over.
 			e.pass.Store(int64(pass))
+			e.next.Store(e.cfg.Start)
 		}
 		if err := e.sendPass(ctx, pass); err != nil {
 			return err
