@@ -94,7 +94,7 @@ func buildPlan(o *options, stdin io.Reader) (*plan, error) {
 		p.start = o.resumeFrom
 	}
 	rs := space.Ranges()
-	p.first = netip.AddrFrom4([4]byte{byte(rs[0].First >> 24), byte(rs[0].First >> 16), byte(rs[0].First >> 8), byte(rs[0].First)})
+	p.first = target.AddrOf(rs[0].First)
 	p.loopback = true
 	for _, r := range rs {
 		if r.First>>24 != 127 || r.Last>>24 != 127 {

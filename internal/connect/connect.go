@@ -285,7 +285,7 @@ func (s *Scanner) work(ctx context.Context, slot *atomic.Uint64, reports chan<- 
 		}
 		slot.Store(pos)
 		ip, port := s.cfg.Space.Index(s.cfg.Perm.At(pos))
-		addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), port)
+		addr := netip.AddrPortFrom(target.AddrOf(ip), port)
 		status, ok := s.probe(ctx, addr)
 		if !ok {
 			return

@@ -137,8 +137,7 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 	if cfg.Grace == 0 {
 		cfg.Grace = min(cfg.Wait, 500*time.Millisecond)
 	}
-	a := cfg.Source.As4()
-	src := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	src := target.HostOrder(cfg.Source)
 	tpl, err := packet.NewTemplate(src, cfg.SourcePort)
 	if err != nil {
 		return nil, err
@@ -416,7 +415,7 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 	}
 	if status == result.StatusOpen || e.cfg.Closed {
 		out(result.Result{
-			IP:     netip.AddrFrom4([4]byte{byte(r.SrcIP >> 24), byte(r.SrcIP >> 16), byte(r.SrcIP >> 8), byte(r.SrcIP)}),
+			IP:     target.AddrOf(r.SrcIP),
 			Port:   r.SrcPort,
 			Status: status,
 			TTL:    r.TTL,

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/trawlscan/trawl/pkg/target"
 )
 
 // snapLen is how many bytes of each frame a capture keeps: enough for
@@ -14,8 +16,7 @@ const snapLen = 128
 // program equivalent to Filter(src, port) for Ethernet frames: unfragmented
 // IPv4 TCP to src:port with SYN and ACK set, or with RST set.
 func FilterProgram(src netip.Addr, port uint16) ([]bpf.RawInstruction, error) {
-	a := src.As4()
-	dst := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	dst := target.HostOrder(src)
 	const eth = 14
 	prog := []bpf.Instruction{
 		/* 0 */ bpf.LoadAbsolute{Off: 12, Size: 2},

@@ -1,6 +1,10 @@
 package target
 
-import "strconv"
+import (
+	"encoding/binary"
+	"net/netip"
+	"strconv"
+)
 
 // ParseIP parses a dotted-quad IPv4 address such as "198.18.0.1" into a
 // host-order uint32. Fields with leading zeros are rejected, because some
@@ -11,6 +15,20 @@ func ParseIP(s string) (uint32, error) {
 		return 0, &SyntaxError{Kind: "IPv4 address", Token: s, Reason: reason}
 	}
 	return ip, nil
+}
+
+// AddrOf returns the host-order IPv4 address ip as a netip.Addr.
+func AddrOf(ip uint32) netip.Addr {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], ip)
+	return netip.AddrFrom4(b)
+}
+
+// HostOrder returns the IPv4 address a as a host-order uint32, the inverse
+// of AddrOf. a must be IPv4 (or IPv4-mapped IPv6).
+func HostOrder(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
 }
 
 // FormatIP formats a host-order IPv4 address in dotted-quad form.

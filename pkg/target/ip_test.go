@@ -2,6 +2,7 @@ package target
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 )
 
@@ -51,5 +52,22 @@ func TestAppendIPNoAlloc(t *testing.T) {
 	buf := make([]byte, 0, 15)
 	if n := testing.AllocsPerRun(100, func() { buf = AppendIP(buf[:0], 0xffffffff) }); n != 0 {
 		t.Errorf("AppendIP allocates %v times per call; want 0", n)
+	}
+}
+
+func TestAddrOfHostOrder(t *testing.T) {
+	for _, tt := range []struct {
+		ip   uint32
+		addr string
+	}{{0, "0.0.0.0"}, {0xc6120105, "198.18.1.5"}, {0x7f000001, "127.0.0.1"}, {0xffffffff, "255.255.255.255"}} {
+		if got := AddrOf(tt.ip); got != netip.MustParseAddr(tt.addr) {
+			t.Errorf("AddrOf(%#x) = %v, want %s", tt.ip, got, tt.addr)
+		}
+		if got := HostOrder(netip.MustParseAddr(tt.addr)); got != tt.ip {
+			t.Errorf("HostOrder(%s) = %#x, want %#x", tt.addr, got, tt.ip)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { HostOrder(AddrOf(0xc6120105)) }); n != 0 {
+		t.Errorf("AddrOf and HostOrder allocate %v times", n)
 	}
 }
