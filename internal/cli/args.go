@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -137,6 +138,25 @@ func (v showValue) Set(s string) error {
 			return fmt.Errorf("%q is not open or closed", w)
 		}
 	}
+	return nil
+}
+
+// addrValue is an IPv4 address flag.
+type addrValue struct{ a *netip.Addr }
+
+func (v addrValue) String() string {
+	if !v.a.IsValid() {
+		return ""
+	}
+	return v.a.String()
+}
+func (v addrValue) Type() string { return "IPv4" }
+func (v addrValue) Set(s string) error {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return fmt.Errorf("%q is not an IPv4 address", s)
+	}
+	*v.a = a
 	return nil
 }
 

@@ -1,10 +1,6 @@
 package cli
 
-import (
-	"net/netip"
-
-	"github.com/trawlscan/trawl/internal/connect"
-)
+import "github.com/trawlscan/trawl/internal/connect"
 
 // connectScanner adapts the connect() scanner to scanner.
 type connectScanner struct{ *connect.Scanner }
@@ -22,17 +18,10 @@ func openConnect(o *options, p *plan) (scanner, error) {
 	cfg := connect.Config{
 		Space: p.space, Perm: p.perm, Start: p.start, End: p.end,
 		Concurrency: o.concurrency, Timeout: o.timeout, Retries: o.retries,
-		Rate: o.rate, Closed: o.showClosed,
+		Rate: o.rate, Closed: o.showClosed, Source: o.sourceIP,
 	}
 	if !o.rateSet {
 		cfg.Rate = 0
-	}
-	if o.sourceIP != "" {
-		a, err := netip.ParseAddr(o.sourceIP)
-		if err != nil || !a.Is4() {
-			return nil, usagef("--source-ip %q: not an IPv4 address", o.sourceIP)
-		}
-		cfg.Source = a
 	}
 	s, err := connect.New(cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -25,7 +26,7 @@ type options struct {
 	seed         string
 	connect      bool
 	iface        string
-	sourceIP     string
+	sourceIP     netip.Addr
 	sourcePort   int
 	outputs      []output
 	showClosed   bool
@@ -100,7 +101,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.StringVar(&o.resumeFile, "resume-file", "paused.conf", "where to save the scan's state for --resume")
 
 	fs.StringVarP(&o.iface, "interface", "e", "", "send and capture on this interface (default: the route's)")
-	fs.StringVar(&o.sourceIP, "source-ip", "", "source address of the probes (default: the route's)")
+	fs.Var(addrValue{&o.sourceIP}, "source-ip", "source address of the probes (default: the route's)")
 	fs.IntVar(&o.sourcePort, "source-port", 0, "source port of the probes (default: random in 61000-65535)")
 
 	fs.BoolVar(&o.connect, "connect", false, "scan with connect() instead of raw SYNs (the fallback without CAP_NET_RAW)")

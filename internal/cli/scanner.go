@@ -133,15 +133,7 @@ func openRaw(o *options, p *plan) (*rawScanner, error) {
 // localEnd picks the probes' source address and the capture interface:
 // the flags if given, else the kernel's route to the first target.
 func localEnd(o *options, p *plan) (netip.Addr, string, error) {
-	var src netip.Addr
-	if o.sourceIP != "" {
-		a, err := netip.ParseAddr(o.sourceIP)
-		if err != nil || !a.Is4() {
-			return src, "", usagef("--source-ip %q: not an IPv4 address", o.sourceIP)
-		}
-		src = a
-	}
-	iface := o.iface
+	src, iface := o.sourceIP, o.iface
 	if !src.IsValid() || iface == "" {
 		rt, err := route.Get(p.first)
 		if err != nil {
