@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -83,23 +85,33 @@ func trawl(t *testing.T, l *lab.Lab, args ...string) scanOutput {
 	if ctx.Err() != nil {
 		t.Fatalf("trawl %v hung: killed after %v\nstderr: %s", args, out.elapsed, out.stderr)
 	}
-	f, err := os.Open(nd)
-	if err != nil {
+	if _, err := os.Stat(nd); err != nil {
 		t.Fatalf("trawl %v wrote no NDJSON output: %v\nstderr: %s", args, err, out.stderr)
 	}
+	out.ndjson = readNDJSON(t, nd)
+	return out
+}
+
+// readNDJSON reads the results in an NDJSON output file.
+func readNDJSON(t *testing.T, path string) []result.Result {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer f.Close()
+	var rs []result.Result
 	rd := result.NewNDJSONReader(f)
 	for {
 		r, err := rd.Next()
-		if err != nil {
-			if err.Error() != "EOF" {
-				t.Fatalf("NDJSON output: %v", err)
-			}
-			break
+		if errors.Is(err, io.EOF) {
+			return rs
 		}
-		out.ndjson = append(out.ndjson, r)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rs = append(rs, r)
 	}
-	return out
 }
 
 // requireRecall checks results against the ground truth: every planted

@@ -125,27 +125,6 @@ func TestUnprivilegedConnect(t *testing.T) {
 	}
 }
 
-func readNDJSON(t *testing.T, path string) []result.Result {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rs []result.Result
-	rd := result.NewNDJSONReader(f)
-	for {
-		r, err := rd.Next()
-		if err != nil {
-			if err.Error() == "EOF" {
-				return rs
-			}
-			t.Fatalf("%s: %v", path, err)
-		}
-		rs = append(rs, r)
-	}
-}
-
 // start runs trawl in l's scan namespace in dir without waiting for it.
 func start(t *testing.T, l *lab.Lab, dir string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
