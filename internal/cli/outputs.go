@@ -21,8 +21,9 @@ type outputs struct {
 }
 
 // openOutputs creates the requested files and their encoders, or, if
-// resume is set, continues the files a paused scan wrote. Without an output on stdout, stdout gets IP:PORT
-// lines. A file that cannot be created is a usage error naming it.
+// resume is set, continues the files a paused scan wrote. Without an
+// output on stdout, stdout gets IP:PORT lines. A file that cannot be
+// created is a usage error naming it.
 func openOutputs(reqs []output, stdout io.Writer, meta result.Meta, resume bool) (*outputs, error) {
 	o := &outputs{}
 	toStdout := false
@@ -32,28 +33,31 @@ func openOutputs(reqs []output, stdout io.Writer, meta result.Meta, resume bool)
 	if !toStdout {
 		reqs = append([]output{{format: result.FormatPlain, path: "-"}}, reqs...)
 	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if resume {
+		flags = os.O_RDWR | os.O_CREATE
+	}
 	for _, r := range reqs {
+		if r.path == "-" {
+			enc, err := result.NewEncoder(r.format, stdout, meta)
+			if err != nil {
+				o.close()
+				return nil, fmt.Errorf("%s output on stdout: %w", r.format, err)
+			}
+			o.encs = append(o.encs, enc)
+			continue
+		}
+		f, err := os.OpenFile(r.path, flags, 0o644)
+		if err != nil {
+			o.close()
+			return nil, usagef("cannot write %s output: %v", r.format, err)
+		}
+		o.files = append(o.files, f)
 		var enc result.Encoder
-		var err error
-		switch {
-		case r.path == "-":
-			enc, err = result.NewEncoder(r.format, stdout, meta)
-		case resume:
+		if resume {
 			// A resumed scan continues the documents its first part wrote.
-			var f *os.File
-			if f, err = os.OpenFile(r.path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
-				o.close()
-				return nil, usagef("cannot write %s output: %v", r.format, err)
-			}
-			o.files = append(o.files, f)
 			enc, err = result.NewAppendEncoder(r.format, f, meta)
-		default:
-			var f *os.File
-			if f, err = os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
-				o.close()
-				return nil, usagef("cannot write %s output: %v", r.format, err)
-			}
-			o.files = append(o.files, f)
+		} else {
 			enc, err = result.NewEncoder(r.format, f, meta)
 		}
 		if err != nil {
