@@ -357,12 +357,14 @@ func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uin
 func (e *Engine) receive(out func(result.Result)) error {
 	dec := packet.NewDecoder(linkLayer(e.capture.Link()))
 	lastStats := time.Now()
-	for !e.stop.Load() {
-		if time.Since(lastStats) > 500*time.Millisecond {
+	for n := 0; !e.stop.Load(); n++ {
+		// Look at the clock only on an idle read or every 4096 frames,
+		// not once a reply, to refresh the capture's drop counter.
+		frame, err := e.capture.ReadPacket()
+		if (n%4096 == 0 || err != nil) && time.Since(lastStats) > 500*time.Millisecond {
 			e.pollStats()
 			lastStats = time.Now()
 		}
-		frame, err := e.capture.ReadPacket()
 		if errors.Is(err, netio.ErrTimeout) {
 			continue
 		}
