@@ -59,28 +59,37 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// mergeFiles passes every result in the named NDJSON files to emit, in
+// order.
 func mergeFiles(names []string, emit func(result.Result)) error {
 	for _, name := range names {
-		var r io.Reader = os.Stdin
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			r = f
-		}
-		rd := result.NewNDJSONReader(r)
-		for {
-			res, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			emit(res)
+		if err := mergeFile(name, emit); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// mergeFile passes every result in one NDJSON file ("-" for stdin) to emit.
+func mergeFile(name string, emit func(result.Result)) error {
+	var r io.Reader = os.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	rd := result.NewNDJSONReader(r)
+	for {
+		res, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		emit(res)
+	}
 }
