@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"golang.org/x/net/ipv4"
 
 	"github.com/trawlscan/trawl/internal/netio"
 	"github.com/trawlscan/trawl/internal/packet"
@@ -46,15 +45,11 @@ func newFakeNet(open []netip.AddrPort, loss float64) *fakeNet {
 	return f
 }
 
-func (f *fakeNet) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
+func (f *fakeNet) WriteBatch(pkts [][]byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, m := range ms {
-		p := m.Buffers[0]
+	for _, p := range pkts {
 		dst := binary.BigEndian.Uint32(p[16:])
-		if !net.IP(p[16:20]).Equal(m.Addr.(*net.IPAddr).IP) {
-			panic("message address disagrees with the packet")
-		}
 		dport := binary.BigEndian.Uint16(p[22:])
 		seq := binary.BigEndian.Uint32(p[24:])
 		ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte(p[16:20])), dport)
@@ -68,7 +63,7 @@ func (f *fakeNet) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
 		}
 		f.frames <- reply(p[16:20], p[12:16], dport, binary.BigEndian.Uint16(p[20:]), ack, f.open[ap])
 	}
-	return len(ms), nil
+	return len(pkts), nil
 }
 
 func reply(from, to []byte, sport, dport uint16, ack uint32, open bool) []byte {

@@ -84,6 +84,28 @@ func TestLoopbackRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRawSenderDoesNotAllocate sends full batches through a real raw
+// socket to a closed port on 127.0.0.1 and counts allocations.
+func TestRawSenderDoesNotAllocate(t *testing.T) {
+	requireRawSocket(t)
+	s, err := OpenSender(netip.MustParseAddr("127.0.0.1"), "lo", 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pkts := make([][]byte, s.Batch())
+	for i := range pkts {
+		pkts[i] = syn(61998, 9)
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		if n, err := s.Send(pkts); n != len(pkts) || err != nil {
+			t.Fatalf("Send = %d, %v; want %d, nil", n, err, len(pkts))
+		}
+	}); n != 0 {
+		t.Errorf("Send over a raw socket allocates %v times per batch", n)
+	}
+}
+
 // syn is a minimal SYN from 127.0.0.1:sport to 127.0.0.1:dport with a
 // correct TCP checksum; the kernel fills in the IP checksum.
 func syn(sport, dport uint16) []byte {

@@ -10,7 +10,6 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"golang.org/x/net/bpf"
-	"golang.org/x/net/ipv4"
 )
 
 // fakeWriter accepts at most per messages per call and fails the first
@@ -22,14 +21,14 @@ type fakeWriter struct {
 	dsts      []string
 }
 
-func (f *fakeWriter) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
+func (f *fakeWriter) WriteBatch(pkts [][]byte) (int, error) {
 	f.calls++
 	if f.failFirst != nil && f.calls == 1 {
 		return 0, f.failFirst
 	}
-	n := min(f.per, len(ms))
-	for _, m := range ms[:n] {
-		f.dsts = append(f.dsts, m.Addr.String())
+	n := min(f.per, len(pkts))
+	for _, p := range pkts[:n] {
+		f.dsts = append(f.dsts, net.IP(p[16:20]).String())
 	}
 	return n, nil
 }
@@ -102,7 +101,7 @@ func TestSenderDoesNotAllocate(t *testing.T) {
 
 type nopWriter struct{}
 
-func (nopWriter) WriteBatch(ms []ipv4.Message, _ int) (int, error) { return len(ms), nil }
+func (nopWriter) WriteBatch(pkts [][]byte) (int, error) { return len(pkts), nil }
 
 // frame builds an Ethernet frame from 198.18.0.9:80 to dst:dport.
 func frame(t *testing.T, dst net.IP, dport uint16, syn, ack, rst bool, frag bool) []byte {

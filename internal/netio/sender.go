@@ -3,44 +3,35 @@ package netio
 import (
 	"errors"
 	"fmt"
-	"net"
 	"syscall"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
-// BatchWriter sends a batch of messages, as ipv4.RawConn.WriteBatch does
-// with sendmmsg(2). It may send fewer than given.
+// BatchWriter sends a batch of complete IPv4 packets (header included),
+// each to the destination address in its header, as one sendmmsg(2) call.
+// It may send fewer than given; it returns how many went, and the error
+// that stopped the next one.
 type BatchWriter interface {
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(pkts [][]byte) (int, error)
 }
 
-// Sender sends batches of complete IPv4 packets (header included) through a
-// BatchWriter, reusing its messages and addresses so that a send allocates
-// nothing. It is not safe for concurrent use: give each sending goroutine
-// its own.
+// Sender sends batches of IPv4 packets through a BatchWriter, retrying
+// partial batches and skipping packets the kernel refuses for their
+// destination alone. It allocates nothing per send. It is not safe for
+// concurrent use: give each sending goroutine its own.
 type Sender struct {
 	w     BatchWriter
-	msgs  []ipv4.Message
-	addrs []net.IPAddr
-	bufs  [][]byte
+	batch int
 	close func() error
 }
 
 // NewSender returns a Sender of up to batch packets per call over w.
 func NewSender(w BatchWriter, batch int) *Sender {
-	s := &Sender{w: w, msgs: make([]ipv4.Message, batch), addrs: make([]net.IPAddr, batch), bufs: make([][]byte, batch)}
-	for i := range s.msgs {
-		s.addrs[i].IP = make(net.IP, 4)
-		s.msgs[i].Buffers = s.bufs[i : i+1]
-		s.msgs[i].Addr = &s.addrs[i]
-	}
-	return s
+	return &Sender{w: w, batch: batch}
 }
 
 // Batch is the most packets one Send takes.
-func (s *Sender) Batch() int { return len(s.msgs) }
+func (s *Sender) Batch() int { return s.batch }
 
 // Send sends every packet in pkts (at most Batch of them), each an IPv4
 // packet whose destination is read from its header. It retries the rest of
@@ -49,19 +40,17 @@ func (s *Sender) Batch() int { return len(s.msgs) }
 // local firewall) is skipped, not fatal. It returns how many were sent, and
 // an error only for a failure that stops the scan.
 func (s *Sender) Send(pkts [][]byte) (int, error) {
-	if len(pkts) > len(s.msgs) {
-		return 0, fmt.Errorf("send %d packets: batch holds %d", len(pkts), len(s.msgs))
+	if len(pkts) > s.batch {
+		return 0, fmt.Errorf("send %d packets: batch holds %d", len(pkts), s.batch)
 	}
 	for i, p := range pkts {
 		if len(p) < 20 {
 			return 0, fmt.Errorf("send: packet %d is %d bytes, shorter than an IPv4 header", i, len(p))
 		}
-		s.bufs[i] = p
-		copy(s.addrs[i].IP, p[16:20])
 	}
 	done, sent := 0, 0
 	for done < len(pkts) {
-		n, err := s.w.WriteBatch(s.msgs[done:len(pkts)], 0)
+		n, err := s.w.WriteBatch(pkts[done:])
 		if n > 0 {
 			done += n
 			sent += n

@@ -3,62 +3,100 @@ package netio
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"os"
-	"syscall"
+	"unsafe"
 
-	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // OpenSender opens a send-only raw IPv4 socket (IPPROTO_RAW, which implies
 // IP_HDRINCL) bound to src and, if iface is not empty, to that interface,
 // and returns a Sender of up to batch packets per call. The kernel routes
 // each packet and fills in the IP checksum; the TCP checksum is ours.
+//
+// The socket is blocking and stays out of Go's network poller, and each
+// batch is one sendmmsg(2). A socket in the poller (net.IPConn, as under
+// ipv4.RawConn) has an epoll entry on its wait queue, so every sent packet,
+// once freed, wakes the poller; in the lab on 2 cores that capped two
+// senders at 358k probes/s, against 590k for the same calls on this socket.
 func OpenSender(src netip.Addr, iface string, batch int) (*Sender, error) {
-	pc, err := net.ListenPacket("ip4:255", src.String())
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
 	if err != nil {
-		if errors.Is(err, os.ErrPermission) {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("open raw socket: %w: %w", ErrPrivilege, err)
 		}
-		return nil, fmt.Errorf("open raw socket on %v: %w", src, err)
-	}
-	if err := tune(pc, iface); err != nil {
-		pc.Close()
-		return nil, err
-	}
-	rc, err := ipv4.NewRawConn(pc)
-	if err != nil {
-		pc.Close()
 		return nil, fmt.Errorf("open raw socket: %w", err)
 	}
-	s := NewSender(rc, batch)
-	s.close = rc.Close
+	if err := setup(fd, src, iface); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	s := NewSender(newMmsgWriter(fd, batch), batch)
+	s.close = func() error { return unix.Close(fd) }
 	return s, nil
 }
 
-// tune enlarges the send buffer and binds the socket to iface.
-func tune(pc net.PacketConn, iface string) error {
-	sc, ok := pc.(syscall.Conn)
-	if !ok {
-		return nil
+// setup binds the socket to src and iface and enlarges its send buffer.
+func setup(fd int, src netip.Addr, iface string) error {
+	if !src.Is4() {
+		return fmt.Errorf("open raw socket on %v: not an IPv4 address", src)
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return fmt.Errorf("raw socket: %w", err)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: src.As4()}); err != nil {
+		return fmt.Errorf("open raw socket on %v: %w", src, err)
 	}
-	var serr error
-	err = raw.Control(func(fd uintptr) {
-		// Best effort: a larger buffer absorbs bursts; the kernel caps it.
-		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4<<20)
-		if iface != "" {
-			if e := syscall.BindToDevice(int(fd), iface); e != nil {
-				serr = fmt.Errorf("bind raw socket to interface %q: %w", iface, e)
-			}
+	// Best effort: a larger buffer absorbs bursts; the kernel caps it.
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
+	if iface != "" {
+		if err := unix.BindToDevice(fd, iface); err != nil {
+			return fmt.Errorf("bind raw socket to interface %q: %w", iface, err)
 		}
-	})
-	if err != nil {
-		return fmt.Errorf("raw socket: %w", err)
 	}
-	return serr
+	return nil
+}
+
+// mmsghdr is struct mmsghdr of sendmmsg(2); Go pads it as C does.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+}
+
+// mmsgWriter is a BatchWriter over a raw socket. Its headers, vectors and
+// addresses are set up once; a batch only points them at the packets.
+type mmsgWriter struct {
+	fd    int
+	hdrs  []mmsghdr
+	iovs  []unix.Iovec
+	addrs []unix.RawSockaddrInet4
+}
+
+func newMmsgWriter(fd, batch int) *mmsgWriter {
+	w := &mmsgWriter{fd: fd, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch), addrs: make([]unix.RawSockaddrInet4, batch)}
+	for i := range w.hdrs {
+		w.addrs[i].Family = unix.AF_INET
+		w.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&w.addrs[i]))
+		w.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet4
+		w.hdrs[i].hdr.Iov = &w.iovs[i]
+		w.hdrs[i].hdr.Iovlen = 1
+	}
+	return w
+}
+
+// WriteBatch sends pkts (at most the batch it was made for) with one
+// sendmmsg(2), each to the destination in its IPv4 header. The call blocks
+// while the socket buffer is full.
+func (w *mmsgWriter) WriteBatch(pkts [][]byte) (int, error) {
+	n := min(len(pkts), len(w.hdrs))
+	if n == 0 {
+		return 0, nil
+	}
+	for i, p := range pkts[:n] {
+		w.iovs[i].Base = &p[0]
+		w.iovs[i].SetLen(len(p))
+		copy(w.addrs[i].Addr[:], p[16:20])
+	}
+	sent, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(w.fd), uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(n), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(sent), nil
 }
