@@ -78,7 +78,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	_ = fs.MarkHidden("max-rate")
 	fs.IntVar(&o.retries, "retries", 0, "send each unanswered probe up to `N` more times")
 	fs.Var(waitValue{&o.wait}, "wait", "how long to wait for replies after the last probe (2s, 500ms, or seconds)")
-	fs.IntVar(&o.senders, "senders", 0, "sending goroutines, each with its own socket (default: one per 200k probes/s, at most 3)")
+	fs.IntVar(&o.senders, "senders", 0, "sending goroutines, each with its own socket and thread (default: one per 200k probes/s, at most 2)")
 
 	outs := []struct{ name, help string }{
 		{"output-list", "write masscan's list format to `FILE` (-oL)"},

@@ -28,11 +28,11 @@ const (
 	captureBuffer = 8 << 20
 	// batch is the sendmmsg batch; larger ones measured no faster.
 	batch = 64
-	// senderRate is about what one sender reaches in the lab on 2 cores
-	// (261k probes/s) with room to spare; above it trawl adds senders, up
-	// to maxSenders (3 reached 393k; 4 were slower again).
+	// senderRate is what one sender reaches in the lab on 2 cores
+	// (334-364k probes/s) with room to spare; above it trawl adds a
+	// sender, up to maxSenders (2 reached 438-485k; 3 were no faster).
 	senderRate = 200000
-	maxSenders = 3
+	maxSenders = 2
 )
 
 // openScanner opens the raw SYN scan for p, or, if that is not permitted
