@@ -249,10 +249,17 @@ scan_masscan() {
 # address, an empty blocklist (its default one blocks 198.18.0.0/15) and the
 # lab's source address, interface and gateway MAC.
 scan_zmap() {
-	local key=$1 label=$2 cidr=$3 port=$4 streams=$5
-	run "$key" "$label" $(($(probes "$cidr" "$port") * streams)) 120 \
-		zmap -q -p "$port" -P "$streams" -r 0 --cooldown-time=1 -b "$TMP/empty" \
-		-S "$SRC_IP" -i "$SCAN_IF" -G "$ROUTER_MAC" -o "$TMP/$key.ips" -m "$TMP/$key.json" -u "$TMP/$key.csv" "$cidr"
+	local key=$1 label=$2 cidr=$3 port=$4 streams=$5 failed=""
+	# zmap once failed at start ("csv: could not open output file") with
+	# nothing wrong that we could find; then it runs once more.
+	for _ in 1 2; do
+		run "$key" "$label" $(($(probes "$cidr" "$port") * streams)) 120 \
+			zmap -q -p "$port" -P "$streams" -r 0 --cooldown-time=1 -b "$TMP/empty" \
+			-S "$SRC_IP" -i "$SCAN_IF" -G "$ROUTER_MAC" -o "$TMP/$key.ips" -m "$TMP/$key.json" -u "$TMP/$key.csv" "$cidr"
+		[[ -s $TMP/$key.json ]] && break
+		failed=$(grep -m 1 FATAL "$TMP/$key.err" || tail -n 1 "$TMP/$key.err")
+	done
+	[[ -z $failed ]] || NOTE[$key]+="run twice, the first failed: ${failed##*] }; "
 	score "$key" ips "$TMP/$key.ips" "$cidr" "$port"
 	local sent drops
 	read -r sent drops < <(python3 -c 'import json, sys
