@@ -20,7 +20,7 @@ import (
 // packet is freed the kernel takes that queue's lock, with interrupts off,
 // to signal write space. In the lab's VM, where turning interrupts back on
 // is expensive, that was 22% of all CPU time (1% on this socket), and the
-// same sendmmsg calls made 245-358k probes/s against 400-590k here.
+// same sendmmsg calls made 245-358k probes/s against 390-590k here.
 func OpenSender(src netip.Addr, iface string, batch int) (*Sender, error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
 	if err != nil {
