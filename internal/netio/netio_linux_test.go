@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // requireRawSocket skips t unless this process may open raw sockets.
@@ -103,6 +105,29 @@ func TestRawSenderDoesNotAllocate(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Errorf("Send over a raw socket allocates %v times per batch", n)
+	}
+}
+
+// TestRawSenderStaysOutOfThePoller checks that the send socket is a
+// blocking one of trawl's own: a socket in Go's poller costs every freed
+// probe a wake-up (see OpenSender).
+func TestRawSenderStaysOutOfThePoller(t *testing.T) {
+	requireRawSocket(t)
+	s, err := OpenSender(netip.MustParseAddr("127.0.0.1"), "lo", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, ok := s.w.(*mmsgWriter)
+	if !ok {
+		t.Fatalf("OpenSender writes through %T, want *mmsgWriter", s.w)
+	}
+	flags, err := unix.FcntlInt(uintptr(w.fd), unix.F_GETFL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags&unix.O_NONBLOCK != 0 {
+		t.Error("the send socket is non-blocking, as a socket in Go's poller is")
 	}
 }
 
