@@ -5,30 +5,32 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// requireRawSocket skips t unless this process may open raw sockets.
-func requireRawSocket(t *testing.T) {
+// loopbackSender opens a Sender of up to batch packets from 127.0.0.1 on
+// lo, closed when t ends, or skips t unless this process may open raw
+// sockets.
+func loopbackSender(t *testing.T, batch int) *Sender {
 	t.Helper()
-	pc, err := net.ListenPacket("ip4:255", "127.0.0.1")
+	s, err := OpenSender(netip.MustParseAddr("127.0.0.1"), "lo", batch)
+	if errors.Is(err, ErrPrivilege) {
+		t.Skip(err)
+	}
 	if err != nil {
-		if errors.Is(err, os.ErrPermission) {
-			t.Skipf("needs CAP_NET_RAW: %v", err)
-		}
 		t.Fatal(err)
 	}
-	pc.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // TestLoopbackRoundTrip sends a SYN to a closed and to an open port on
 // 127.0.0.1 and expects the kernel's RST and SYN-ACK in the capture.
 func TestLoopbackRoundTrip(t *testing.T) {
-	requireRawSocket(t)
+	s := loopbackSender(t, 4)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -49,11 +51,6 @@ func TestLoopbackRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s, err := OpenSender(lo, "lo", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	if _, err := s.Send([][]byte{syn(sport, open), syn(sport, closed)}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +86,7 @@ func TestLoopbackRoundTrip(t *testing.T) {
 // TestRawSenderDoesNotAllocate sends full batches through a real raw
 // socket to a closed port on 127.0.0.1 and counts allocations.
 func TestRawSenderDoesNotAllocate(t *testing.T) {
-	requireRawSocket(t)
-	s, err := OpenSender(netip.MustParseAddr("127.0.0.1"), "lo", 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := loopbackSender(t, 64)
 	pkts := make([][]byte, s.Batch())
 	for i := range pkts {
 		pkts[i] = syn(61998, 9)
@@ -112,12 +104,7 @@ func TestRawSenderDoesNotAllocate(t *testing.T) {
 // blocking one of trawl's own: a socket in Go's poller costs every freed
 // probe a wake-up (see OpenSender).
 func TestRawSenderStaysOutOfThePoller(t *testing.T) {
-	requireRawSocket(t)
-	s, err := OpenSender(netip.MustParseAddr("127.0.0.1"), "lo", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := loopbackSender(t, 4)
 	w, ok := s.w.(*mmsgWriter)
 	if !ok {
 		t.Fatalf("OpenSender writes through %T, want *mmsgWriter", s.w)
