@@ -1,4 +1,5 @@
 // Package route asks the kernel how it would send to a destination: the
 // outgoing interface, the preferred source address and the gateway, from a
-// netlink RTM_GETROUTE request on Linux (rtnetlink(7)).
+// netlink RTM_GETROUTE request, and the gateway's link-layer address from
+// its neighbour table (RTM_GETNEIGH), on Linux (rtnetlink(7)).
 package route

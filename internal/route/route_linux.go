@@ -2,6 +2,7 @@ package route
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -16,24 +17,12 @@ func Get(dst netip.Addr) (Route, error) {
 	if !dst.Is4() {
 		return Route{}, fmt.Errorf("route to %v: only IPv4 is supported", dst)
 	}
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
-	if err != nil {
-		return Route{}, fmt.Errorf("route to %v: open netlink: %w", dst, err)
-	}
-	defer unix.Close(fd)
-	tv := unix.Timeval{Sec: 2}
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return Route{}, fmt.Errorf("route to %v: %w", dst, err)
-	}
-	if err := unix.Sendto(fd, request(dst), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return Route{}, fmt.Errorf("route to %v: send netlink request: %w", dst, err)
-	}
-	buf := make([]byte, 1<<16)
-	n, _, err := unix.Recvfrom(fd, buf, 0)
-	if err != nil {
-		return Route{}, fmt.Errorf("route to %v: read netlink reply: %w", dst, err)
-	}
-	r, err := parse(buf[:n])
+	var r Route
+	err := exchange(request(dst), func(m syscall.NetlinkMessage) (bool, error) {
+		var err error
+		r, err = parse(m)
+		return true, err
+	})
 	if err != nil {
 		return Route{}, fmt.Errorf("route to %v: %w", dst, err)
 	}
@@ -41,7 +30,7 @@ func Get(dst netip.Addr) (Route, error) {
 	if err != nil {
 		return Route{}, fmt.Errorf("route to %v: interface %d: %w", dst, r.Index, err)
 	}
-	r.Interface = ifi.Name
+	r.Interface, r.HardwareAddr = ifi.Name, ifi.HardwareAddr
 	return r, nil
 }
 
@@ -68,25 +57,18 @@ func request(dst netip.Addr) []byte {
 	return b
 }
 
-// parse reads the RTM_NEWROUTE answer (or the netlink error) in b.
-func parse(b []byte) (Route, error) {
-	msgs, err := syscall.ParseNetlinkMessage(b)
-	if err != nil {
-		return Route{}, fmt.Errorf("parse netlink reply: %w", err)
-	}
-	for _, m := range msgs {
-		switch m.Header.Type {
-		case unix.NLMSG_ERROR:
-			if len(m.Data) >= 4 {
-				if errno := int32(binary.NativeEndian.Uint32(m.Data)); errno != 0 {
-					if unix.Errno(-errno) == unix.ENETUNREACH || unix.Errno(-errno) == unix.EHOSTUNREACH {
-						return Route{}, ErrNoRoute
-					}
-					return Route{}, unix.Errno(-errno)
-				}
+// parse reads the kernel's answer to an RTM_GETROUTE request: the route,
+// or the netlink error.
+func parse(m syscall.NetlinkMessage) (Route, error) {
+	switch m.Header.Type {
+	case unix.RTM_NEWROUTE:
+		return parseRoute(m)
+	case unix.NLMSG_ERROR:
+		if err := netlinkError(m); err != nil {
+			if errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EHOSTUNREACH) {
+				return Route{}, ErrNoRoute
 			}
-		case unix.RTM_NEWROUTE:
-			return parseRoute(m)
+			return Route{}, err
 		}
 	}
 	return Route{}, ErrNoRoute
@@ -100,26 +82,25 @@ func parseRoute(m syscall.NetlinkMessage) (Route, error) {
 	if rt.Type == unix.RTN_UNREACHABLE || rt.Type == unix.RTN_PROHIBIT || rt.Type == unix.RTN_BLACKHOLE {
 		return Route{}, ErrNoRoute
 	}
-	attrs, err := syscall.ParseNetlinkRouteAttr(&m)
-	if err != nil {
-		return Route{}, fmt.Errorf("parse route attributes: %w", err)
-	}
 	var r Route
-	for _, a := range attrs {
-		switch a.Attr.Type {
+	err := eachAttr(m.Data[unix.SizeofRtMsg:], func(typ uint16, v []byte) {
+		switch typ {
 		case unix.RTA_OIF:
-			if len(a.Value) >= 4 {
-				r.Index = int(binary.NativeEndian.Uint32(a.Value))
+			if len(v) >= 4 {
+				r.Index = int(binary.NativeEndian.Uint32(v))
 			}
 		case unix.RTA_PREFSRC:
-			if ip, ok := netip.AddrFromSlice(a.Value); ok {
+			if ip, ok := netip.AddrFromSlice(v); ok {
 				r.Source = ip.Unmap()
 			}
 		case unix.RTA_GATEWAY:
-			if ip, ok := netip.AddrFromSlice(a.Value); ok {
+			if ip, ok := netip.AddrFromSlice(v); ok {
 				r.Gateway = ip.Unmap()
 			}
 		}
+	})
+	if err != nil {
+		return Route{}, fmt.Errorf("route message: %w", err)
 	}
 	if r.Index == 0 {
 		return Route{}, ErrNoRoute

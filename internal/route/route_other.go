@@ -4,6 +4,7 @@ package route
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime"
 )
@@ -11,4 +12,9 @@ import (
 // Get is not supported on this GOOS.
 func Get(dst netip.Addr) (Route, error) {
 	return Route{}, fmt.Errorf("route to %v: not supported on %s", dst, runtime.GOOS)
+}
+
+// Neighbour is not supported on this GOOS.
+func Neighbour(index int, ip netip.Addr) (net.HardwareAddr, error) {
+	return nil, fmt.Errorf("neighbour %v: not supported on %s", ip, runtime.GOOS)
 }
