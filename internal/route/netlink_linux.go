@@ -8,29 +8,40 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// exchange sends req on a new rtnetlink socket and hands each message of
-// the answer to f until f reports it is done, an error ends the dump, or
-// the dump ends (NLMSG_DONE).
-func exchange(req []byte, f func(syscall.NetlinkMessage) (bool, error)) error {
+// conn is an rtnetlink socket for a series of requests.
+type conn struct {
+	fd  int
+	buf []byte
+}
+
+func dial() (*conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return fmt.Errorf("open netlink: %w", err)
+		return nil, fmt.Errorf("open netlink: %w", err)
 	}
-	defer unix.Close(fd)
 	tv := unix.Timeval{Sec: 2}
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return err
+		unix.Close(fd)
+		return nil, err
 	}
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	return &conn{fd: fd, buf: make([]byte, 1<<16)}, nil
+}
+
+func (c *conn) close() { unix.Close(c.fd) }
+
+// exchange sends req and hands each message of the answer to f until f
+// reports it is done, an error ends the dump, or the dump ends
+// (NLMSG_DONE).
+func (c *conn) exchange(req []byte, f func(syscall.NetlinkMessage) (bool, error)) error {
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("send netlink request: %w", err)
 	}
-	buf := make([]byte, 1<<16)
 	for {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
 		if err != nil {
 			return fmt.Errorf("read netlink reply: %w", err)
 		}
-		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		msgs, err := syscall.ParseNetlinkMessage(c.buf[:n])
 		if err != nil {
 			return fmt.Errorf("parse netlink reply: %w", err)
 		}
@@ -43,6 +54,16 @@ func exchange(req []byte, f func(syscall.NetlinkMessage) (bool, error)) error {
 			}
 		}
 	}
+}
+
+// exchange makes one request on a socket of its own.
+func exchange(req []byte, f func(syscall.NetlinkMessage) (bool, error)) error {
+	c, err := dial()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	return c.exchange(req, f)
 }
 
 // netlinkError returns the errno an NLMSG_ERROR message carries, or nil

@@ -18,3 +18,8 @@ func Get(dst netip.Addr) (Route, error) {
 func Neighbour(index int, ip netip.Addr) (net.HardwareAddr, error) {
 	return nil, fmt.Errorf("neighbour %v: not supported on %s", ip, runtime.GOOS)
 }
+
+// NextHops is not supported on this GOOS.
+func NextHops(dsts []netip.Addr) ([]Route, error) {
+	return nil, fmt.Errorf("routes: not supported on %s", runtime.GOOS)
+}
