@@ -26,6 +26,8 @@ type options struct {
 	seed         string
 	connect      bool
 	iface        string
+	sendEth      bool
+	sendIP       bool
 	sourceIP     netip.Addr
 	sourcePort   int
 	outputs      []output
@@ -54,7 +56,7 @@ var flagGroups = []struct {
 	{"Speed and accuracy", []string{"rate", "retries", "wait", "senders"}},
 	{"Outputs", []string{"output-list", "output-json", "output-ndjson", "output-xml", "output-grepable", "show", "quiet", "status-json"}},
 	{"Distributed and resumed scans", []string{"shard", "shards", "seed", "resume", "resume-file"}},
-	{"Network", []string{"interface", "source-ip", "source-port"}},
+	{"Network", []string{"interface", "source-ip", "source-port", "send-eth", "send-ip"}},
 	{"Unprivileged (connect) scans", []string{"connect", "concurrency", "timeout"}},
 	{"Information", []string{"help", "version"}},
 }
@@ -103,6 +105,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.StringVarP(&o.iface, "interface", "e", "", "send and capture on this interface (default: the route's)")
 	fs.Var(addrValue{&o.sourceIP}, "source-ip", "source address of the probes (default: the route's)")
 	fs.IntVar(&o.sourcePort, "source-port", 0, "source port of the probes (default: random in 61000-65535)")
+	fs.BoolVar(&o.sendEth, "send-eth", false, "send Ethernet frames to the gateway's MAC, or fail saying why not (default: when every target range routes through one gateway whose MAC is known)")
+	fs.BoolVar(&o.sendIP, "send-ip", false, "send through a raw IPv4 socket, so that the kernel routes every probe and the firewall's output rules apply")
 
 	fs.BoolVar(&o.connect, "connect", false, "scan with connect() instead of raw SYNs (the fallback without CAP_NET_RAW)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "connect() scans: connections in flight (default: from the file limit)")
@@ -134,6 +138,8 @@ func check(o *options) error {
 		return fmt.Errorf("--concurrency %d: must be 1 or more", o.concurrency)
 	case o.shards < 0:
 		return fmt.Errorf("--shards %d: must be 1 or more", o.shards)
+	case o.sendEth && o.sendIP:
+		return fmt.Errorf("--send-eth and --send-ip: give one or the other")
 	}
 	for _, out := range o.outputs {
 		if out.format == result.FormatInvalid {

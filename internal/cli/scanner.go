@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 
 	"github.com/trawlscan/trawl/internal/engine"
 	"github.com/trawlscan/trawl/internal/netio"
 	"github.com/trawlscan/trawl/internal/route"
 	"github.com/trawlscan/trawl/pkg/syncookie"
+	"github.com/trawlscan/trawl/pkg/target"
 )
 
 // Defaults for the raw scan, documented in the README.
@@ -106,10 +108,19 @@ func openRaw(o *options, p *plan) (*rawScanner, error) {
 			n = min(maxSenders, 1+int(cfg.Rate/senderRate))
 		}
 	}
+	index, nextHop, err := framesTo(o, p)
+	if err != nil && o.sendEth {
+		return nil, fmt.Errorf("--send-eth: %w", err)
+	}
 	sc := &rawScanner{}
 	var senders []*netio.Sender
 	for range n {
-		s, err := netio.OpenSender(src, o.iface, batch)
+		var s *netio.Sender
+		if nextHop != nil {
+			s, err = netio.OpenFrameSender(index, nextHop, batch)
+		} else {
+			s, err = netio.OpenSender(src, o.iface, batch)
+		}
 		if err != nil {
 			sc.close()
 			return nil, err
@@ -128,6 +139,60 @@ func openRaw(o *options, p *plan) (*rawScanner, error) {
 		return nil, err
 	}
 	return sc, nil
+}
+
+// maxRangeRoutes is the most target ranges whose routes framesTo checks
+// (two netlink requests a range, about 6 µs each) before it chooses
+// frames without --send-eth.
+const maxRangeRoutes = 4096
+
+// framesTo returns the interface index and the gateway's MAC to send the
+// probes to as Ethernet frames, which skip the kernel's IP layer: 6-32%
+// more probes/s in the lab. It returns an error saying why not when the
+// raw IPv4 socket must send them: --send-ip or --interface other than the
+// route's, a non-Ethernet interface (loopback, tunnels), on-link targets
+// (each has a MAC of its own), target ranges that do not all route
+// through the same gateway (checked at both ends of each), or a gateway
+// the kernel's neighbour table has no usable MAC for. trawl sends nothing
+// to resolve one; with the raw socket the kernel resolves it.
+func framesTo(o *options, p *plan) (int, net.HardwareAddr, error) {
+	if o.sendIP {
+		return 0, nil, errors.New("--send-ip given")
+	}
+	rt, err := route.Get(p.first)
+	if err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case o.iface != "" && o.iface != rt.Interface:
+		return 0, nil, fmt.Errorf("--interface %s is not %s, the route's to %v", o.iface, rt.Interface, p.first)
+	case len(rt.HardwareAddr) != 6:
+		return 0, nil, fmt.Errorf("interface %s is not Ethernet", rt.Interface)
+	case !rt.Gateway.IsValid():
+		return 0, nil, fmt.Errorf("%v is on-link on %s, with no gateway", p.first, rt.Interface)
+	}
+	ranges := p.space.Ranges()
+	if len(ranges) > maxRangeRoutes && !o.sendEth {
+		return 0, nil, fmt.Errorf("%d target ranges, more than the %d whose routes trawl checks", len(ranges), maxRangeRoutes)
+	}
+	var ends []netip.Addr
+	for _, r := range ranges {
+		ends = append(ends, target.AddrOf(r.First), target.AddrOf(r.Last))
+	}
+	hops, err := route.NextHops(ends)
+	if err != nil {
+		return 0, nil, err
+	}
+	for i, h := range hops {
+		if h.Index != rt.Index || h.Gateway != rt.Gateway {
+			return 0, nil, fmt.Errorf("%v routes through %v on interface %d, not through %v on %s", ends[i], h.Gateway, h.Index, rt.Gateway, rt.Interface)
+		}
+	}
+	hw, err := route.Neighbour(rt.Index, rt.Gateway)
+	if err != nil {
+		return 0, nil, fmt.Errorf("gateway %v on %s: %w", rt.Gateway, rt.Interface, err)
+	}
+	return rt.Index, hw, nil
 }
 
 // localEnd picks the probes' source address and the capture interface:

@@ -294,3 +294,63 @@ func shards(t *testing.T, l *lab.Lab, truth []netip.AddrPort, shardArgs, env [][
 	}
 	requireRecall(t, all, truth, true)
 }
+
+// TestSendPaths checks how the probes leave: by default as Ethernet
+// frames to the lab's gateway, past the scan namespace's netfilter output
+// hook, and with --send-ip through the kernel's IP layer, where an
+// nftables counter sees every one. Both find every planted port.
+func TestSendPaths(t *testing.T) {
+	truth := lab.Truth(netip.MustParsePrefix("198.18.2.0/24"), 1, 1024, 200, 2)
+	l := lab.Start(t, lab.Config{Open: truth})
+	nft := func(args ...string) string {
+		t.Helper()
+		out, err := l.Command(context.Background(), "nft", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("nft %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	nft("add table ip trawltest; add chain ip trawltest out { type filter hook output priority 0; }; add rule ip trawltest out tcp flags syn counter")
+	syns := func() int {
+		t.Helper()
+		m := regexp.MustCompile(`counter packets (\d+)`).FindStringSubmatch(nft("list table ip trawltest"))
+		if m == nil {
+			t.Fatal("no counter in the scan namespace's nftables")
+		}
+		n, _ := strconv.Atoi(m[1])
+		nft("reset counters table ip trawltest")
+		return n
+	}
+	for _, c := range []struct {
+		flags  []string
+		hooked int // probes the output hook saw
+	}{
+		{nil, 0},
+		{[]string{"--send-eth"}, 0},
+		{[]string{"--send-ip"}, 1 << 18},
+	} {
+		out := trawl(t, l, append([]string{"-p", "1-1024", "198.18.2.0/24", "--rate", "200000"}, c.flags...)...)
+		if out.code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.flags, out.code, out.stderr)
+		}
+		requireRecall(t, out, truth, true)
+		if n := syns(); n != c.hooked {
+			t.Errorf("%v: the output hook saw %d SYNs, want %d", c.flags, n, c.hooked)
+		}
+	}
+}
+
+// TestSendEthNeedsEthernet asks for frames on loopback, which has no
+// link-layer addresses: exit 1, saying why, before any output is opened.
+func TestSendEthNeedsEthernet(t *testing.T) {
+	lab.RequireRoot(t)
+	nd := filepath.Join(t.TempDir(), "out.ndjson")
+	out, err := exec.Command(binary(t), "-p", "1-10", "127.0.0.1", "--send-eth", "-oD", nd).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "--send-eth: interface lo is not Ethernet") {
+		t.Fatalf("%v, output %q; want exit 1 and why", err, out)
+	}
+	if _, err := os.Stat(nd); err == nil {
+		t.Error("the failed scan wrote an output file")
+	}
+}
