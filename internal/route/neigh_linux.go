@@ -19,10 +19,12 @@ func Neighbour(index int, ip netip.Addr) (net.HardwareAddr, error) {
 		return nil, fmt.Errorf("neighbour %v: only IPv4 is supported", ip)
 	}
 	var hw net.HardwareAddr
-	err := exchange(neighbourRequest(), func(m syscall.NetlinkMessage) (bool, error) {
-		var err error
-		hw, err = parseNeighbour(m, index, ip)
-		return hw != nil, err
+	err := exchange(dumpRequest(unix.RTM_GETNEIGH, unix.SizeofNdMsg), func(m syscall.NetlinkMessage) error {
+		found, err := parseNeighbour(m, index, ip)
+		if found != nil {
+			hw = found
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("neighbour %v: %w", ip, err)
@@ -31,20 +33,6 @@ func Neighbour(index int, ip netip.Addr) (net.HardwareAddr, error) {
 		return nil, fmt.Errorf("neighbour %v: %w", ip, ErrNoNeighbour)
 	}
 	return hw, nil
-}
-
-// neighbourRequest builds an RTM_GETNEIGH dump request for IPv4.
-func neighbourRequest() []byte {
-	total := unix.SizeofNlMsghdr + unix.SizeofNdMsg
-	b := make([]byte, total)
-	hdr := (*unix.NlMsghdr)(unsafe.Pointer(&b[0]))
-	hdr.Len = uint32(total)
-	hdr.Type = unix.RTM_GETNEIGH
-	hdr.Flags = unix.NLM_F_REQUEST | unix.NLM_F_DUMP
-	hdr.Seq = 1
-	nd := (*unix.NdMsg)(unsafe.Pointer(&b[unix.SizeofNlMsghdr]))
-	nd.Family = unix.AF_INET
-	return b
 }
 
 // usable are the neighbour states whose link-layer address the kernel

@@ -3,6 +3,7 @@ package route
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"syscall"
@@ -75,8 +76,8 @@ func TestNeighbourLookup(t *testing.T) {
 	if err != nil {
 		t.Skipf("no lo: %v", err)
 	}
-	if hw, err := Neighbour(lo.Index, netip.MustParseAddr("127.0.0.1")); err == nil {
-		t.Fatalf("Neighbour(lo, 127.0.0.1) = %v, want ErrNoNeighbour", hw)
+	if hw, err := Neighbour(lo.Index, netip.MustParseAddr("127.0.0.1")); !errors.Is(err, ErrNoNeighbour) {
+		t.Fatalf("Neighbour(lo, 127.0.0.1) = %v, %v; want ErrNoNeighbour", hw, err)
 	}
 }
 

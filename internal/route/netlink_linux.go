@@ -2,68 +2,71 @@ package route
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// conn is an rtnetlink socket for a series of requests.
-type conn struct {
-	fd  int
-	buf []byte
-}
-
-func dial() (*conn, error) {
+// exchange sends req on a new rtnetlink socket and hands f each message of
+// the answer that carries req's sequence number: the one message of a
+// plain request, or every message of a dump up to NLMSG_DONE. An error
+// from f ends the exchange.
+func exchange(req []byte, f func(syscall.NetlinkMessage) error) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, fmt.Errorf("open netlink: %w", err)
+		return fmt.Errorf("open netlink: %w", err)
 	}
+	defer unix.Close(fd)
 	tv := unix.Timeval{Sec: 2}
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		unix.Close(fd)
-		return nil, err
+		return err
 	}
-	return &conn{fd: fd, buf: make([]byte, 1<<16)}, nil
-}
-
-func (c *conn) close() { unix.Close(c.fd) }
-
-// exchange sends req and hands each message of the answer to f until f
-// reports it is done, an error ends the dump, or the dump ends
-// (NLMSG_DONE).
-func (c *conn) exchange(req []byte, f func(syscall.NetlinkMessage) (bool, error)) error {
-	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("send netlink request: %w", err)
 	}
+	seq := binary.NativeEndian.Uint32(req[8:12])
+	buf := make([]byte, 1<<16)
 	for {
-		n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("read netlink reply: %w", err)
 		}
-		msgs, err := syscall.ParseNetlinkMessage(c.buf[:n])
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
 		if err != nil {
 			return fmt.Errorf("parse netlink reply: %w", err)
 		}
 		for _, m := range msgs {
+			if m.Header.Seq != seq {
+				continue
+			}
 			if m.Header.Type == unix.NLMSG_DONE {
 				return nil
 			}
-			if done, err := f(m); done || err != nil {
+			if err := f(m); err != nil {
 				return err
+			}
+			if m.Header.Flags&unix.NLM_F_MULTI == 0 {
+				return nil
 			}
 		}
 	}
 }
 
-// exchange makes one request on a socket of its own.
-func exchange(req []byte, f func(syscall.NetlinkMessage) (bool, error)) error {
-	c, err := dial()
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	return c.exchange(req, f)
+// dumpRequest builds a dump request of type typ for IPv4, with a zeroed
+// family header of size hdrLen (whose first byte is the family).
+func dumpRequest(typ uint16, hdrLen int) []byte {
+	b := make([]byte, unix.SizeofNlMsghdr+hdrLen)
+	binary.NativeEndian.PutUint32(b[0:], uint32(len(b)))
+	binary.NativeEndian.PutUint16(b[4:], typ)
+	binary.NativeEndian.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	binary.NativeEndian.PutUint32(b[8:], 1)
+	b[unix.SizeofNlMsghdr] = unix.AF_INET
+	return b
 }
 
 // netlinkError returns the errno an NLMSG_ERROR message carries, or nil

@@ -14,52 +14,23 @@ import (
 
 // Get returns the route the kernel would use to send to dst.
 func Get(dst netip.Addr) (Route, error) {
-	rs, err := NextHops([]netip.Addr{dst})
-	if err != nil {
-		return Route{}, err
+	if !dst.Is4() {
+		return Route{}, fmt.Errorf("route to %v: only IPv4 is supported", dst)
 	}
-	r := rs[0]
+	var r Route
+	err := exchange(request(dst), func(m syscall.NetlinkMessage) error {
+		var err error
+		r, err = parse(m)
+		return err
+	})
+	if err != nil {
+		return Route{}, fmt.Errorf("route to %v: %w", dst, err)
+	}
 	ifi, err := net.InterfaceByIndex(r.Index)
 	if err != nil {
 		return Route{}, fmt.Errorf("route to %v: interface %d: %w", dst, r.Index, err)
 	}
 	r.Interface, r.HardwareAddr = ifi.Name, ifi.HardwareAddr
-	return r, nil
-}
-
-// NextHops returns the route to each of dsts, each with the outgoing
-// interface's index and the gateway (the zero Addr if on-link) but without
-// the interface's name and address: Get for many destinations, over one
-// netlink socket.
-func NextHops(dsts []netip.Addr) ([]Route, error) {
-	c, err := dial()
-	if err != nil {
-		return nil, err
-	}
-	defer c.close()
-	rs := make([]Route, len(dsts))
-	for i, dst := range dsts {
-		if rs[i], err = get(c, dst); err != nil {
-			return nil, err
-		}
-	}
-	return rs, nil
-}
-
-// get asks the kernel, over c, for the route to dst.
-func get(c *conn, dst netip.Addr) (Route, error) {
-	if !dst.Is4() {
-		return Route{}, fmt.Errorf("route to %v: only IPv4 is supported", dst)
-	}
-	var r Route
-	err := c.exchange(request(dst), func(m syscall.NetlinkMessage) (bool, error) {
-		var err error
-		r, err = parse(m)
-		return true, err
-	})
-	if err != nil {
-		return Route{}, fmt.Errorf("route to %v: %w", dst, err)
-	}
 	return r, nil
 }
 

@@ -87,32 +87,3 @@ func rtattr(typ uint16, v []byte) []byte {
 	}
 	return b
 }
-
-func TestNextHopsMatchGet(t *testing.T) {
-	dsts := []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.9.9.9")}
-	rs, err := NextHops(dsts)
-	if err != nil || len(rs) != len(dsts) {
-		t.Fatalf("NextHops = %v, %v", rs, err)
-	}
-	for i, dst := range dsts {
-		r, err := Get(dst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rs[i].Index != r.Index || rs[i].Gateway != r.Gateway || rs[i].Source != r.Source {
-			t.Errorf("NextHops[%d] = %+v; Get(%v) = %+v", i, rs[i], dst, r)
-		}
-	}
-}
-
-func BenchmarkNextHops(b *testing.B) {
-	dsts := make([]netip.Addr, 1000)
-	for i := range dsts {
-		dsts[i] = netip.AddrFrom4([4]byte{127, 0, byte(i >> 8), byte(i)})
-	}
-	for b.Loop() {
-		if _, err := NextHops(dsts); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

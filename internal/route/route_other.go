@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+
+	"github.com/trawlscan/trawl/pkg/target"
 )
 
 // Get is not supported on this GOOS.
@@ -19,7 +21,7 @@ func Neighbour(index int, ip netip.Addr) (net.HardwareAddr, error) {
 	return nil, fmt.Errorf("neighbour %v: not supported on %s", ip, runtime.GOOS)
 }
 
-// NextHops is not supported on this GOOS.
-func NextHops(dsts []netip.Addr) ([]Route, error) {
-	return nil, fmt.Errorf("routes: not supported on %s", runtime.GOOS)
+// AllVia is not supported on this GOOS.
+func AllVia(ranges []target.Range, index int, gw netip.Addr) error {
+	return fmt.Errorf("routes: not supported on %s", runtime.GOOS)
 }
