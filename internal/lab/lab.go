@@ -8,15 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Config describes one lab. The zero value is a lab with no open ports, no
@@ -111,43 +108,6 @@ func (l *Lab) ScanInterface() string { return "trl-" + l.name + "-s" }
 // namespace, where every route leads only to the target namespace.
 func (l *Lab) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", l.name + "-scan", name}, args...)...)
-}
-
-// InScan runs f with the calling goroutine's thread in the scan
-// namespace, so that the sockets and captures f opens are the scan
-// namespace's, then moves the thread back. It fails t if f returns an
-// error.
-func (l *Lab) InScan(t testing.TB, f func() error) {
-	t.Helper()
-	if err := l.inScan(f); err != nil {
-		t.Fatalf("lab %s: %v", l.name, err)
-	}
-}
-
-func (l *Lab) inScan(f func() error) error {
-	scan, err := os.Open(filepath.Join("/run/netns", l.name+"-scan"))
-	if err != nil {
-		return err
-	}
-	defer scan.Close()
-	runtime.LockOSThread()
-	home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer home.Close()
-	if err := unix.Setns(int(scan.Fd()), unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("enter %s: %w", scan.Name(), err)
-	}
-	ferr := f()
-	// A thread that cannot go home stays locked, and Go discards it.
-	if err := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("leave %s: %w", scan.Name(), err)
-	}
-	runtime.UnlockOSThread()
-	return ferr
 }
 
 // RequireRoot skips t unless it runs as root.
