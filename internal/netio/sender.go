@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// BatchWriter sends a batch of complete IPv4 packets (header included),
-// each to the destination address in its header, as one sendmmsg(2) call.
+// BatchWriter sends a batch of complete IPv4 packets (header included) as
+// one sendmmsg(2) call: each to the destination address in its header, or
+// each as a frame to one next hop.
 // It may send fewer than given; it returns how many went, and the error
 // that stopped the next one.
 type BatchWriter interface {
@@ -33,11 +34,11 @@ func NewSender(w BatchWriter, batch int) *Sender {
 // Batch is the most packets one Send takes.
 func (s *Sender) Batch() int { return s.batch }
 
-// Send sends every packet in pkts (at most Batch of them), each an IPv4
-// packet whose destination is read from its header. It retries the rest of
-// a partial batch and waits out a full socket buffer (ENOBUFS). A packet the
-// kernel refuses for its destination alone (unreachable, or dropped by a
-// local firewall) is skipped, not fatal. It returns how many were sent, and
+// Send sends every packet in pkts (at most Batch of them), each a complete
+// IPv4 packet. It retries the rest of a partial batch and waits out a full
+// socket buffer (ENOBUFS). A packet the kernel refuses for its destination
+// alone (unreachable, or dropped by a local firewall) is skipped, not
+// fatal. It returns how many were sent, and
 // an error only for a failure that stops the scan.
 func (s *Sender) Send(pkts [][]byte) (int, error) {
 	if len(pkts) > s.batch {

@@ -1,6 +1,7 @@
 package netio
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -76,8 +77,10 @@ func OpenFrameSender(ifindex int, nextHop net.HardwareAddr, batch int) (*Sender,
 }
 
 // htons converts a 16-bit value to network byte order, as packet sockets
-// take their protocol.
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
+// take their protocol, on any host.
+func htons(v uint16) uint16 {
+	return binary.NativeEndian.Uint16(binary.BigEndian.AppendUint16(nil, v))
+}
 
 // setup binds the socket to src and iface and enlarges its send buffer.
 func setup(fd int, src netip.Addr, iface string) error {
