@@ -105,7 +105,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.StringVarP(&o.iface, "interface", "e", "", "send and capture on this interface (default: the route's)")
 	fs.Var(addrValue{&o.sourceIP}, "source-ip", "source address of the probes (default: the route's)")
 	fs.IntVar(&o.sourcePort, "source-port", 0, "source port of the probes (default: random in 61000-65535)")
-	fs.BoolVar(&o.sendEth, "send-eth", false, "send Ethernet frames to the gateway's MAC, or fail saying why not (default: when every target range routes through one gateway whose MAC is known)")
+	fs.BoolVar(&o.sendEth, "send-eth", false, "send Ethernet frames to the gateway's MAC, or fail saying why not (default: when the kernel routes every target through one gateway whose MAC it knows)")
 	fs.BoolVar(&o.sendIP, "send-ip", false, "send through a raw IPv4 socket, so that the kernel routes every probe and the firewall's output rules apply")
 
 	fs.BoolVar(&o.connect, "connect", false, "scan with connect() instead of raw SYNs (the fallback without CAP_NET_RAW)")
@@ -140,6 +140,8 @@ func check(o *options) error {
 		return fmt.Errorf("--shards %d: must be 1 or more", o.shards)
 	case o.sendEth && o.sendIP:
 		return fmt.Errorf("--send-eth and --send-ip: give one or the other")
+	case o.connect && (o.sendEth || o.sendIP):
+		return fmt.Errorf("--connect with --send-eth or --send-ip: a connect() scan sends no raw packets")
 	}
 	for _, out := range o.outputs {
 		if out.format == result.FormatInvalid {

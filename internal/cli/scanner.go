@@ -13,7 +13,6 @@ import (
 	"github.com/trawlscan/trawl/internal/netio"
 	"github.com/trawlscan/trawl/internal/route"
 	"github.com/trawlscan/trawl/pkg/syncookie"
-	"github.com/trawlscan/trawl/pkg/target"
 )
 
 // Defaults for the raw scan, documented in the README.
@@ -38,14 +37,16 @@ const (
 )
 
 // openScanner opens the raw SYN scan for p, or, if that is not permitted
-// or --connect is given, the connect() scan. It reports which it chose.
+// or --connect is given, the connect() scan. --send-eth and --send-ip ask
+// for raw packets, so with either a lack of privilege is an error. It
+// reports which scan it chose.
 func openScanner(o *options, p *plan, stderr io.Writer) (scanner, bool, error) {
 	if !o.connect {
 		sc, err := openRaw(o, p)
 		if err == nil {
 			return sc, false, nil
 		}
-		if !errors.Is(err, netio.ErrPrivilege) {
+		if !errors.Is(err, netio.ErrPrivilege) || o.sendEth || o.sendIP {
 			return nil, false, err
 		}
 		fmt.Fprintf(stderr, "trawl: raw SYN scan not permitted (%v); falling back to a connect() scan\n", err)
@@ -141,20 +142,15 @@ func openRaw(o *options, p *plan) (*rawScanner, error) {
 	return sc, nil
 }
 
-// maxRangeRoutes is the most target ranges whose routes framesTo checks
-// (two netlink requests a range, about 6 µs each) before it chooses
-// frames without --send-eth.
-const maxRangeRoutes = 4096
-
 // framesTo returns the interface index and the gateway's MAC to send the
 // probes to as Ethernet frames, which skip the kernel's IP layer: 6-32%
 // more probes/s in the lab. It returns an error saying why not when the
-// raw IPv4 socket must send them: --send-ip or --interface other than the
-// route's, a non-Ethernet interface (loopback, tunnels), on-link targets
-// (each has a MAC of its own), target ranges that do not all route
-// through the same gateway (checked at both ends of each), or a gateway
-// the kernel's neighbour table has no usable MAC for. trawl sends nothing
-// to resolve one; with the raw socket the kernel resolves it.
+// raw IPv4 socket must send them: --send-ip, or --interface other than
+// the route's, a non-Ethernet interface (loopback, tunnels), on-link
+// targets (each has a MAC of its own), a route table that would send some
+// target elsewhere (route.AllVia), or a gateway the kernel's neighbour
+// table has no usable MAC for. trawl sends nothing to resolve one; with
+// the raw socket the kernel resolves it.
 func framesTo(o *options, p *plan) (int, net.HardwareAddr, error) {
 	if o.sendIP {
 		return 0, nil, errors.New("--send-ip given")
@@ -171,22 +167,8 @@ func framesTo(o *options, p *plan) (int, net.HardwareAddr, error) {
 	case !rt.Gateway.IsValid():
 		return 0, nil, fmt.Errorf("%v is on-link on %s, with no gateway", p.first, rt.Interface)
 	}
-	ranges := p.space.Ranges()
-	if len(ranges) > maxRangeRoutes && !o.sendEth {
-		return 0, nil, fmt.Errorf("%d target ranges, more than the %d whose routes trawl checks", len(ranges), maxRangeRoutes)
-	}
-	var ends []netip.Addr
-	for _, r := range ranges {
-		ends = append(ends, target.AddrOf(r.First), target.AddrOf(r.Last))
-	}
-	hops, err := route.NextHops(ends)
-	if err != nil {
+	if err := route.AllVia(p.space.Ranges(), rt.Index, rt.Gateway); err != nil {
 		return 0, nil, err
-	}
-	for i, h := range hops {
-		if h.Index != rt.Index || h.Gateway != rt.Gateway {
-			return 0, nil, fmt.Errorf("%v routes through %v on interface %d, not through %v on %s", ends[i], h.Gateway, h.Index, rt.Gateway, rt.Interface)
-		}
 	}
 	hw, err := route.Neighbour(rt.Index, rt.Gateway)
 	if err != nil {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,6 +123,18 @@ func TestUnprivilegedConnect(t *testing.T) {
 	t.Logf("connect() scan as nobody: recall %.4f, %d results in %v: %s", r, len(out.ndjson), elapsed.Round(time.Millisecond), lastLine(stderr.String()))
 	if r != 1 || len(extra) > 0 {
 		t.Errorf("recall %.4f, %d extra results", r, len(extra))
+	}
+
+	// --send-ip and --send-eth ask for raw packets: no fallback, exit 1.
+	for _, flag := range []string{"--send-ip", "--send-eth"} {
+		cmd := l.Command(ctx, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+			"--bounding-set=-net_raw,-net_admin", bin, "-p", "1-1024", "198.18.2.0/26", flag)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "CAP_NET_RAW") || strings.Contains(string(out), "falling back") {
+			t.Errorf("unprivileged %s: %v, output %q; want exit 1 for lack of CAP_NET_RAW, no fallback", flag, err, out)
+		}
 	}
 }
 
