@@ -139,7 +139,7 @@ run() {
 	SEEN[$key]=""
 	while [[ -n ${WATCH:-} ]] && kill -0 "$pid" 2>/dev/null; do
 		if [[ -z ${SEEN[$key]} ]]; then
-			if grep -qF -- "$WATCH" "$TMP/$key.err"; then
+			if grep -qsF -- "$WATCH" "$TMP/$key.err"; then
 				SEEN[$key]=$(calc "$EPOCHREALTIME - $start")
 			fi
 		elif ((!stopped)) && holds "$EPOCHREALTIME - $start > ${SEEN[$key]} + $HANG_GRACE"; then
