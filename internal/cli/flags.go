@@ -106,7 +106,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.Var(addrValue{&o.sourceIP}, "source-ip", "source address of the probes (default: the route's)")
 	fs.IntVar(&o.sourcePort, "source-port", 0, "source port of the probes (default: random in 61000-65535)")
 	fs.BoolVar(&o.sendEth, "send-eth", false, "send Ethernet frames to the gateway's MAC, or fail saying why not (default: when the kernel routes every target through one gateway whose MAC it knows)")
-	fs.BoolVar(&o.sendIP, "send-ip", false, "send through a raw IPv4 socket, so that the kernel routes every probe and the firewall's output rules apply")
+	fs.BoolVar(&o.sendIP, "send-ip", false, "send through a raw IPv4 socket, so that the kernel routes every probe, the firewall's output rules apply and tcpdump sees the probes")
 
 	fs.BoolVar(&o.connect, "connect", false, "scan with connect() instead of raw SYNs (the fallback without CAP_NET_RAW)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "connect() scans: connections in flight (default: from the file limit)")

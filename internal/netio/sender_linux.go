@@ -67,8 +67,10 @@ func OpenFrameSender(ifindex int, nextHop net.HardwareAddr, batch int) (*Sender,
 		unix.Close(fd)
 		return nil, fmt.Errorf("bind packet socket to interface %d: %w", ifindex, err)
 	}
-	// Best effort, as in setup; bypassing the queueing discipline saves
-	// its lock per frame (veth and most NICs have no queue to lose).
+	// Best effort, as in setup. Bypassing the queueing discipline saves
+	// its lock per frame (veth and most NICs have no queue to lose) and
+	// the clones for packet taps, which then do not see the probes: 2-8%
+	// more probes/s in the lab.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
 	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
 	s := NewSender(newMmsgWriter(fd, batch, to), batch)
