@@ -1,12 +1,9 @@
 package netio
 
 import (
-	"encoding/binary"
-	"errors"
-	"fmt"
+	"net"
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/trawlscan/trawl/internal/lab"
 	"github.com/trawlscan/trawl/internal/packet"
@@ -61,25 +58,7 @@ func TestFrameSenderRoundTrip(t *testing.T) {
 	if n, err := s.Send(pkts); n != 2 || err != nil {
 		t.Fatalf("Send = %d, %v; want 2, nil", n, err)
 	}
-	seen := map[uint16]byte{}
-	for deadline := time.Now().Add(2 * time.Second); len(seen) < 2 && time.Now().Before(deadline); {
-		f, err := c.ReadPacket()
-		if errors.Is(err, ErrTimeout) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		ip := f[14:]
-		tcp := ip[int(ip[0]&0xf)*4:]
-		seen[binary.BigEndian.Uint16(tcp[0:])] = tcp[13]
-	}
-	if seen[80]&0x12 != 0x12 {
-		t.Errorf("open port 80: flags %#x, want SYN-ACK", seen[80])
-	}
-	if seen[81]&0x04 == 0 {
-		t.Errorf("closed port 81: flags %#x, want RST", seen[81])
-	}
+	expectReplies(t, c, 80, 81)
 }
 
 // TestFrameSenderDoesNotAllocate sends full batches of frames into the
@@ -104,10 +83,10 @@ func TestFrameSenderDoesNotAllocate(t *testing.T) {
 }
 
 func TestOpenFrameSenderRejectsNonEthernet(t *testing.T) {
-	for _, hw := range [][]byte{nil, {1, 2, 3, 4}} {
+	for _, hw := range []net.HardwareAddr{nil, {1, 2, 3, 4}} {
 		if s, err := OpenFrameSender(1, hw, 4); err == nil {
 			s.Close()
-			t.Errorf("OpenFrameSender accepted next hop %v", fmt.Sprint(hw))
+			t.Errorf("OpenFrameSender accepted next hop %q", hw)
 		}
 	}
 }
