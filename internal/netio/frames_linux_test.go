@@ -29,7 +29,7 @@ func labFrameSender(t *testing.T, batch int, sport uint16) (*Sender, Capture, ne
 		if err != nil {
 			return err
 		}
-		if s, err = OpenFrameSender(rt.Index, hw, batch); err != nil {
+		if s, err = OpenFrameSender(rt.Interface, hw, batch); err != nil {
 			return err
 		}
 		t.Cleanup(func() { s.Close() })
@@ -84,7 +84,7 @@ func TestFrameSenderDoesNotAllocate(t *testing.T) {
 
 func TestOpenFrameSenderRejectsNonEthernet(t *testing.T) {
 	for _, hw := range []net.HardwareAddr{nil, {1, 2, 3, 4}} {
-		if s, err := OpenFrameSender(1, hw, 4); err == nil {
+		if s, err := OpenFrameSender("lo", hw, 4); err == nil {
 			s.Close()
 			t.Errorf("OpenFrameSender accepted next hop %q", hw)
 		}

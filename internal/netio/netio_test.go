@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -71,6 +72,12 @@ func TestSenderErrors(t *testing.T) {
 	w := &fakeWriter{per: 8, failFirst: syscall.EPERM}
 	if n, err := NewSender(w, 2).Send([][]byte{packetTo(1, 2, 3, 4), packetTo(1, 2, 3, 5)}); n != 1 || err != nil || w.dsts[0] != "1.2.3.5" {
 		t.Errorf("Send after EPERM = %d, %v, sent to %v; want 1, nil, [1.2.3.5]", n, err, w.dsts)
+	}
+	// A vanished interface stops the scan, naming it.
+	gone := NewSender(&fakeWriter{per: 1, failFirst: syscall.ENXIO}, 2)
+	gone.dev = "trl-x-s"
+	if _, err := gone.Send([][]byte{packetTo(1, 2, 3, 4)}); err == nil || !strings.Contains(err.Error(), "send on trl-x-s") || !strings.Contains(err.Error(), "go away") {
+		t.Errorf("Send error = %v, want one naming trl-x-s", err)
 	}
 	if _, err := s.Send(make([][]byte, 3)); err == nil {
 		t.Error("Send accepted more packets than the batch holds")

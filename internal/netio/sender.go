@@ -23,6 +23,7 @@ type BatchWriter interface {
 type Sender struct {
 	w     BatchWriter
 	batch int
+	dev   string // the interface it sends on, if bound to one, for errors
 	close func() error
 }
 
@@ -65,10 +66,22 @@ func (s *Sender) Send(pkts [][]byte) (int, error) {
 		case perDestination(err):
 			done++
 		default:
-			return sent, fmt.Errorf("send: %w", err)
+			return sent, s.fatal(err)
 		}
 	}
 	return sent, nil
+}
+
+// fatal describes an error that stops the scan, naming the interface.
+func (s *Sender) fatal(err error) error {
+	switch {
+	case s.dev == "":
+		return fmt.Errorf("send: %w", err)
+	case errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ENETDOWN):
+		return fmt.Errorf("send on %s: %w (did the interface go away?)", s.dev, err)
+	default:
+		return fmt.Errorf("send on %s: %w", s.dev, err)
+	}
 }
 
 // perDestination reports whether err concerns one packet's destination

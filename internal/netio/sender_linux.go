@@ -36,22 +36,28 @@ func OpenSender(src netip.Addr, iface string, batch int) (*Sender, error) {
 		return nil, err
 	}
 	s := NewSender(newMmsgWriter(fd, batch, nil), batch)
+	s.dev = iface
 	s.close = func() error { return unix.Close(fd) }
 	return s, nil
 }
 
 // OpenFrameSender opens a send-only packet socket (packet(7), SOCK_DGRAM)
-// on the interface with index ifindex and returns a Sender that sends each
-// IPv4 packet as one link-layer frame to nextHop, the MAC address of the
-// route's gateway. The packets must be complete, checksums included; the
-// kernel adds only the Ethernet header. Frames skip the kernel's IP layer
-// (routing, netfilter, the queueing discipline), which in the lab made the
-// same sendmmsg batches 6-32% faster than OpenSender's socket; routing and
-// the neighbour lookup are the caller's job.
-func OpenFrameSender(ifindex int, nextHop net.HardwareAddr, batch int) (*Sender, error) {
+// on interface iface and returns a Sender that sends each IPv4 packet as
+// one link-layer frame to nextHop, the MAC address of the route's gateway.
+// The packets must be complete, checksums included; the kernel adds only
+// the Ethernet header. Frames skip the kernel's IP layer (routing,
+// netfilter, the queueing discipline), which in the lab made the same
+// sendmmsg batches 6-32% faster than OpenSender's socket; routing and the
+// neighbour lookup are the caller's job.
+func OpenFrameSender(iface string, nextHop net.HardwareAddr, batch int) (*Sender, error) {
 	if len(nextHop) != 6 {
 		return nil, fmt.Errorf("open packet socket: next hop %v is not an Ethernet address", nextHop)
 	}
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, fmt.Errorf("open packet socket on %s: %w", iface, err)
+	}
+	ifindex := ifi.Index
 	// Protocol 0: the socket receives nothing, so replies are not queued
 	// to it as well as to the capture.
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
@@ -65,7 +71,7 @@ func OpenFrameSender(ifindex int, nextHop net.HardwareAddr, batch int) (*Sender,
 	copy(to.Addr[:], nextHop)
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ifindex}); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("bind packet socket to interface %d: %w", ifindex, err)
+		return nil, fmt.Errorf("bind packet socket to %s: %w", iface, err)
 	}
 	// Best effort, as in setup. Bypassing the queueing discipline saves
 	// its lock per frame (veth and most NICs have no queue to lose) and
@@ -74,6 +80,7 @@ func OpenFrameSender(ifindex int, nextHop net.HardwareAddr, batch int) (*Sender,
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
 	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
 	s := NewSender(newMmsgWriter(fd, batch, to), batch)
+	s.dev = iface
 	s.close = func() error { return unix.Close(fd) }
 	return s, nil
 }

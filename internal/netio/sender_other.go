@@ -15,6 +15,6 @@ func OpenSender(src netip.Addr, iface string, batch int) (*Sender, error) {
 }
 
 // OpenFrameSender is not supported on this GOOS.
-func OpenFrameSender(ifindex int, nextHop net.HardwareAddr, batch int) (*Sender, error) {
+func OpenFrameSender(iface string, nextHop net.HardwareAddr, batch int) (*Sender, error) {
 	return nil, fmt.Errorf("packet socket: not supported on %s", runtime.GOOS)
 }
