@@ -75,7 +75,9 @@ func (r *rawScanner) close() {
 
 // openRaw opens the senders and the capture for a raw SYN scan of p.
 func openRaw(o *options, p *plan) (*rawScanner, error) {
-	src, iface, err := localEnd(o, p)
+	// One lookup serves the source, the capture and the send path.
+	rt, rtErr := route.Get(p.first)
+	src, iface, err := localEnd(o, rt, rtErr)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +111,7 @@ func openRaw(o *options, p *plan) (*rawScanner, error) {
 			n = min(maxSenders, 1+int(cfg.Rate/senderRate))
 		}
 	}
-	frameIf, nextHop, err := framesTo(o, p)
+	frameIf, nextHop, err := framesTo(o, p, rt, rtErr)
 	if err != nil && o.sendEth {
 		return nil, fmt.Errorf("--send-eth: %w", err)
 	}
@@ -142,22 +144,22 @@ func openRaw(o *options, p *plan) (*rawScanner, error) {
 	return sc, nil
 }
 
-// framesTo returns the interface and the gateway's MAC to send the
-// probes to as Ethernet frames, which skip the kernel's IP layer: 6-32%
-// more probes/s in the lab. It returns an error saying why not when the
-// raw IPv4 socket must send them: --send-ip, or --interface other than
-// the route's, a non-Ethernet interface (loopback, tunnels), on-link
-// targets (each has a MAC of its own), a route table that would send some
-// target elsewhere (route.AllVia), or a gateway the kernel's neighbour
-// table has no usable MAC for. trawl sends nothing to resolve one; with
-// the raw socket the kernel resolves it.
-func framesTo(o *options, p *plan) (string, net.HardwareAddr, error) {
+// framesTo returns the interface and the gateway's MAC to send the probes
+// to as Ethernet frames, which skip the kernel's IP layer: 6-32% more
+// probes/s in the lab. rt is the route to the first target, or rtErr why
+// there is none. It returns an error saying why not when the raw IPv4
+// socket must send them: --send-ip, no route, --interface other than the
+// route's, a non-Ethernet interface (loopback, tunnels), on-link targets
+// (each has a MAC of its own), a route table that would send some target
+// elsewhere (route.AllVia), or a gateway the kernel's neighbour table has
+// no usable MAC for. trawl sends nothing to resolve one; with the raw
+// socket the kernel resolves it.
+func framesTo(o *options, p *plan, rt route.Route, rtErr error) (string, net.HardwareAddr, error) {
 	if o.sendIP {
 		return "", nil, errors.New("--send-ip given")
 	}
-	rt, err := route.Get(p.first)
-	if err != nil {
-		return "", nil, err
+	if rtErr != nil {
+		return "", nil, rtErr
 	}
 	switch {
 	case o.iface != "" && o.iface != rt.Interface:
@@ -178,13 +180,13 @@ func framesTo(o *options, p *plan) (string, net.HardwareAddr, error) {
 }
 
 // localEnd picks the probes' source address and the capture interface:
-// the flags if given, else the kernel's route to the first target.
-func localEnd(o *options, p *plan) (netip.Addr, string, error) {
+// the flags if given, else those of rt, the kernel's route to the first
+// target (or rtErr, when there is none).
+func localEnd(o *options, rt route.Route, rtErr error) (netip.Addr, string, error) {
 	src, iface := o.sourceIP, o.iface
 	if !src.IsValid() || iface == "" {
-		rt, err := route.Get(p.first)
-		if err != nil {
-			return src, "", fmt.Errorf("find source address and interface (give --source-ip and --interface): %w", err)
+		if rtErr != nil {
+			return src, "", fmt.Errorf("find source address and interface (give --source-ip and --interface): %w", rtErr)
 		}
 		if !src.IsValid() {
 			src = rt.Source
