@@ -97,12 +97,19 @@ func TestRawSenderDoesNotAllocate(t *testing.T) {
 	for i := range pkts {
 		pkts[i] = syn(61998, 9)
 	}
+	requireNoAllocs(t, s, pkts, "a raw socket")
+}
+
+// requireNoAllocs sends pkts through s 20 times and fails t if a Send
+// allocates, or does not send them all.
+func requireNoAllocs(t *testing.T, s *Sender, pkts [][]byte, socket string) {
+	t.Helper()
 	if n := testing.AllocsPerRun(20, func() {
 		if n, err := s.Send(pkts); n != len(pkts) || err != nil {
 			t.Fatalf("Send = %d, %v; want %d, nil", n, err, len(pkts))
 		}
 	}); n != 0 {
-		t.Errorf("Send over a raw socket allocates %v times per batch", n)
+		t.Errorf("Send over %s allocates %v times per batch", socket, n)
 	}
 }
 

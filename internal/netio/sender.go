@@ -39,8 +39,8 @@ func (s *Sender) Batch() int { return s.batch }
 // IPv4 packet. It retries the rest of a partial batch and waits out a full
 // socket buffer (ENOBUFS). A packet the kernel refuses for its destination
 // alone (unreachable, or dropped by a local firewall) is skipped, not
-// fatal. It returns how many were sent, and
-// an error only for a failure that stops the scan.
+// fatal. It returns how many were sent, and an error only for a failure
+// that stops the scan.
 func (s *Sender) Send(pkts [][]byte) (int, error) {
 	if len(pkts) > s.batch {
 		return 0, fmt.Errorf("send %d packets: batch holds %d", len(pkts), s.batch)

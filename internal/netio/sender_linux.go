@@ -123,15 +123,15 @@ type mmsgWriter struct {
 	hdrs []mmsghdr
 	iovs []unix.Iovec
 	// addrs are the raw socket's per-packet destinations, copied from each
-	// IPv4 header; nil on a packet socket, whose frames all go to link.
+	// IPv4 header; nil on a packet socket, whose headers all name one
+	// link-layer address.
 	addrs []unix.RawSockaddrInet4
-	link  *unix.RawSockaddrLinklayer
 }
 
 // newMmsgWriter returns a writer of up to batch packets on fd: to link if
 // it is not nil, else to the destination in each packet's IPv4 header.
 func newMmsgWriter(fd, batch int, link *unix.RawSockaddrLinklayer) *mmsgWriter {
-	w := &mmsgWriter{fd: fd, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch), link: link}
+	w := &mmsgWriter{fd: fd, hdrs: make([]mmsghdr, batch), iovs: make([]unix.Iovec, batch)}
 	if link == nil {
 		w.addrs = make([]unix.RawSockaddrInet4, batch)
 	}
