@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -118,28 +119,44 @@ func TestFileLimitBackoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// New raised the limit; lower it now to a few descriptors more than
-	// are open, and restore it when done.
+	// New raised the limit. Lower it now to nothing, so that the scan's
+	// first attempts must fail for lack of a descriptor, then after 50 ms
+	// to a few more than are open, so that it can finish; restore it when
+	// done. (Starting with a few spare left it to timing whether the 32
+	// workers ever ran out, since descriptors that other tests closed
+	// could still be counted as open: once in a CI run they did not.)
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
 		t.Fatal(err)
 	}
-	fds, err := os.ReadDir("/proc/self/fd")
+	fds, err := os.ReadDir("/proc/self/fd") // counts its own, now closed
 	if err != nil {
 		t.Skip(err)
 	}
-	low := rl
-	low.Cur = uint64(len(fds)) + 3
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
-		t.Fatal(err)
+	setLimit := func(cur uint64) {
+		l := rl
+		l.Cur = cur
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &l); err != nil {
+			t.Error(err)
+		}
 	}
+	setLimit(0)
+	var mu sync.Mutex
 	restored := false
+	loosen := time.AfterFunc(50*time.Millisecond, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !restored {
+			setLimit(uint64(len(fds)) + 3)
+		}
+	})
 	restore := func() {
+		loosen.Stop()
+		mu.Lock()
+		defer mu.Unlock()
 		if !restored {
 			restored = true
-			if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
-				t.Error(err)
-			}
+			setLimit(rl.Cur)
 		}
 	}
 	t.Cleanup(restore)
