@@ -1,9 +1,11 @@
 package result
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -103,95 +105,64 @@ func (r Result) check() error {
 // as "http" for 80, from a small built-in table of well-known ports; it
 // returns "" for a port not in the table.
 func Service(port uint16) string {
-	switch port {
-	case 21:
-		return "ftp"
-	case 22:
-		return "ssh"
-	case 23:
-		return "telnet"
-	case 25:
-		return "smtp"
-	case 53:
-		return "domain"
-	case 79:
-		return "finger"
-	case 80:
-		return "http"
-	case 88:
-		return "kerberos-sec"
-	case 110:
-		return "pop3"
-	case 111:
-		return "rpcbind"
-	case 113:
-		return "ident"
-	case 135:
-		return "msrpc"
-	case 139:
-		return "netbios-ssn"
-	case 143:
-		return "imap"
-	case 179:
-		return "bgp"
-	case 389:
-		return "ldap"
-	case 443:
-		return "https"
-	case 445:
-		return "microsoft-ds"
-	case 465:
-		return "smtps"
-	case 514:
-		return "shell"
-	case 515:
-		return "printer"
-	case 548:
-		return "afp"
-	case 554:
-		return "rtsp"
-	case 587:
-		return "submission"
-	case 631:
-		return "ipp"
-	case 636:
-		return "ldapssl"
-	case 993:
-		return "imaps"
-	case 995:
-		return "pop3s"
-	case 1433:
-		return "ms-sql-s"
-	case 1521:
-		return "oracle"
-	case 1723:
-		return "pptp"
-	case 2049:
-		return "nfs"
-	case 3306:
-		return "mysql"
-	case 3389:
-		return "ms-wbt-server"
-	case 5060:
-		return "sip"
-	case 5432:
-		return "postgresql"
-	case 5900:
-		return "vnc"
-	case 6379:
-		return "redis"
-	case 8000:
-		return "http-alt"
-	case 8008:
-		return "http"
-	case 8080:
-		return "http-proxy"
-	case 8443:
-		return "https-alt"
-	case 11211:
-		return "memcache"
-	case 27017:
-		return "mongod"
+	i, ok := slices.BinarySearchFunc(services, port, func(s service, p uint16) int { return cmp.Compare(s.port, p) })
+	if !ok {
+		return ""
 	}
-	return ""
+	return services[i].name
+}
+
+// service is a row of the table Service reads.
+type service struct {
+	port uint16
+	name string
+}
+
+// services holds nmap's names (from its nmap-services file) for the TCP
+// ports trawl names, sorted by port for Service's binary search.
+var services = []service{
+	{21, "ftp"},
+	{22, "ssh"},
+	{23, "telnet"},
+	{25, "smtp"},
+	{53, "domain"},
+	{79, "finger"},
+	{80, "http"},
+	{88, "kerberos-sec"},
+	{110, "pop3"},
+	{111, "rpcbind"},
+	{113, "ident"},
+	{135, "msrpc"},
+	{139, "netbios-ssn"},
+	{143, "imap"},
+	{179, "bgp"},
+	{389, "ldap"},
+	{443, "https"},
+	{445, "microsoft-ds"},
+	{465, "smtps"},
+	{514, "shell"},
+	{515, "printer"},
+	{548, "afp"},
+	{554, "rtsp"},
+	{587, "submission"},
+	{631, "ipp"},
+	{636, "ldapssl"},
+	{993, "imaps"},
+	{995, "pop3s"},
+	{1433, "ms-sql-s"},
+	{1521, "oracle"},
+	{1723, "pptp"},
+	{2049, "nfs"},
+	{3306, "mysql"},
+	{3389, "ms-wbt-server"},
+	{5060, "sip"},
+	{5432, "postgresql"},
+	{5900, "vnc"},
+	{6379, "redis"},
+	{8000, "http-alt"},
+	{8008, "http"},
+	{8080, "http-proxy"},
+	{8443, "https-alt"},
+	{11211, "memcache"},
+	{27017, "mongod"},
 }

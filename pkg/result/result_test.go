@@ -85,3 +85,51 @@ func TestServiceAgreesWithNmap(t *testing.T) {
 		t.Errorf("only %d ports in the table", known)
 	}
 }
+
+func TestService(t *testing.T) {
+	tests := []struct {
+		port uint16
+		name string
+	}{
+		{0, ""},
+		{1, ""},
+		{20, ""},
+		{21, "ftp"},
+		{22, "ssh"},
+		{80, "http"},
+		{81, ""},
+		{443, "https"},
+		{445, "microsoft-ds"},
+		{3389, "ms-wbt-server"},
+		{8008, "http"},
+		{8080, "http-proxy"},
+		{27017, "mongod"},
+		{27018, ""},
+		{65535, ""},
+	}
+	for _, tt := range tests {
+		if got := Service(tt.port); got != tt.name {
+			t.Errorf("Service(%d) = %q, want %q", tt.port, got, tt.name)
+		}
+	}
+}
+
+// TestServiceTable checks what Service's binary search rests on: ports
+// strictly ascending, so each is found and none appears twice; and that
+// every name is a nonempty nmap-style token.
+func TestServiceTable(t *testing.T) {
+	for i, s := range services {
+		if i > 0 && s.port <= services[i-1].port {
+			t.Errorf("row %d: port %d after %d, want ascending", i, s.port, services[i-1].port)
+		}
+		if s.port == 0 {
+			t.Errorf("row %d: port 0", i)
+		}
+		if s.name == "" || strings.Trim(s.name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			t.Errorf("row %d: port %d has name %q, want lower-case letters, digits and '-'", i, s.port, s.name)
+		}
+		if got := Service(s.port); got != s.name {
+			t.Errorf("Service(%d) = %q, want %q from row %d", s.port, got, s.name, i)
+		}
+	}
+}
