@@ -9,16 +9,21 @@ import (
 // any Space holds (2^32 hosts × 65535 ports).
 const MaxPermutation = 1 << 48
 
-// rounds is the number of Feistel rounds. Four rounds of a good round
-// function make a strong pseudorandom permutation (Luby-Rackoff).
+// rounds is the number of Feistel rounds, each with its own key. The
+// network is a bijection with any number of rounds; four scatter
+// consecutive positions well with mix, and promise nothing more.
 const rounds = 4
 
 // Permutation is a keyed bijection on [0, n), used to visit a Space in an
 // order that spreads consecutive probes over hosts and ports. It is a
 // balanced Feistel network over the smallest even-bit-width power of two
 // >= n, with cycle-walking to stay below n; it keeps no tables, so any n up
-// to MaxPermutation costs the same few bytes. A Permutation is read-only
-// after NewPermutation and safe for concurrent use.
+// to MaxPermutation costs the same few bytes. Its round function, mix, is a
+// keyed mixing function, not a pseudorandom function: the order looks
+// random enough to spread probes, but the permutation makes no
+// cryptographic claim, and whoever sees part of the order may be able to
+// predict the rest. A Permutation is read-only after NewPermutation and safe
+// for concurrent use.
 type Permutation struct {
 	n    uint64
 	half uint   // bits in each Feistel half
@@ -95,10 +100,11 @@ func (p *Permutation) decrypt(x uint64) uint64 {
 	return l<<p.half | r
 }
 
-// mix is the Feistel round function: the xor of the two halves of a 128-bit
-// product (as in wyhash), so the low bits depend on every input bit. Any
-// function keeps the network a bijection; this one makes the order look
-// random at the cost of one multiply.
+// mix is the Feistel round function, keyed by xoring a round key into its
+// input: the xor of the two halves of the 128-bit product of x and a fixed
+// odd constant (as in wyhash), so the low bits depend on every input bit.
+// Any function keeps the network a bijection; this one makes the order look
+// random at the cost of one multiply, and is no pseudorandom function.
 func mix(x uint64) uint64 {
 	hi, lo := bits.Mul64(x, 0x9e3779b97f4a7c15)
 	return hi ^ lo
