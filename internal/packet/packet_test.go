@@ -168,6 +168,32 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// TestDecodeLinks decodes one reply behind each link layer NewDecoder
+// takes.
+func TestDecodeLinks(t *testing.T) {
+	eth := replyFrame(t, true, true, false, 0x11223345, nil)
+	sll := append([]byte{
+		0x00, 0x00, // packet type: to us
+		0x00, 0x01, // ARPHRD_ETHER
+		0x00, 0x06, // address length
+		0x02, 0, 0, 0, 0, 0x02, 0, 0, // source MAC, padded to 8
+		0x08, 0x00, // IPv4
+	}, eth[14:]...)
+	want := Reply{SrcIP: labTarget, DstIP: labScanner, SrcPort: 80, DstPort: 61000, Ack: 0x11223345, TTL: 63, Kind: KindSYNACK}
+	for _, tt := range []struct {
+		link  gopacket.LayerType
+		frame []byte
+	}{
+		{layers.LayerTypeEthernet, eth},
+		{layers.LayerTypeLinuxSLL, sll},
+		{layers.LayerTypeIPv4, eth[14:]},
+	} {
+		if r, ok := NewDecoder(tt.link).Decode(tt.frame); !ok || r != want {
+			t.Errorf("%v: Decode = %+v, %v; want %+v", tt.link, r, ok, want)
+		}
+	}
+}
+
 func TestDecodeRejectsJunk(t *testing.T) {
 	d := NewDecoder(layers.LayerTypeEthernet)
 	full := replyFrame(t, true, true, false, 1, nil)

@@ -34,17 +34,16 @@ type Decoder struct {
 	parser  *gopacket.DecodingLayerParser
 	eth     layers.Ethernet
 	sll     layers.LinuxSLL
-	loop    layers.Loopback
 	ip      layers.IPv4
 	tcp     layers.TCP
 	decoded []gopacket.LayerType
 }
 
 // NewDecoder returns a Decoder for frames whose first layer is link: an
-// Ethernet, Linux cooked (SLL) or BSD loopback header, or raw IPv4.
+// Ethernet or Linux cooked (SLL) header, or raw IPv4.
 func NewDecoder(link gopacket.LayerType) *Decoder {
 	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 4)}
-	d.parser = gopacket.NewDecodingLayerParser(link, &d.eth, &d.sll, &d.loop, &d.ip, &d.tcp)
+	d.parser = gopacket.NewDecodingLayerParser(link, &d.eth, &d.sll, &d.ip, &d.tcp)
 	d.parser.IgnoreUnsupported = true
 	return d
 }
