@@ -85,7 +85,7 @@ func (c *pcapCapture) Stats() (CaptureStats, error) {
 	if err != nil {
 		return CaptureStats{}, err
 	}
-	return CaptureStats{Received: uint64(s.PacketsReceived), Dropped: uint64(s.PacketsDropped) + uint64(s.PacketsIfDropped)}, nil
+	return CaptureStats{Dropped: uint64(s.PacketsDropped) + uint64(s.PacketsIfDropped)}, nil
 }
 
 func (c *pcapCapture) Close() { c.h.Close() }

@@ -42,16 +42,15 @@ const (
 // by one. A classic BPF filter from FilterProgram passes only replies. It
 // needs no libpcap, so a static binary can use it.
 type ringCapture struct {
-	fd       int
-	iface    string
-	ifindex  int
-	ring     []byte
-	blocks   int
-	block    int // the block being read
-	pkt      int // offset of the next packet in it, 0 if none
-	left     int // packets left in it
-	received atomic.Uint64
-	dropped  atomic.Uint64
+	fd      int
+	iface   string
+	ifindex int
+	ring    []byte
+	blocks  int
+	block   int // the block being read
+	pkt     int // offset of the next packet in it, 0 if none
+	left    int // packets left in it
+	dropped atomic.Uint64
 }
 
 // OpenCapture opens an AF_PACKET ring capture on iface for IPv4 TCP
@@ -127,7 +126,6 @@ func (c *ringCapture) ReadPacket() ([]byte, error) {
 			c.pkt = p + int(*c.word(p + pktNext))
 			mac := int(*(*uint16)(unsafe.Pointer(&c.ring[p+pktMac])))
 			n := int(*c.word(p + pktSnaplen))
-			c.received.Add(1)
 			return c.ring[p+mac : p+mac+n : p+mac+n], nil
 		}
 		base := c.block * ringBlockSize
@@ -185,7 +183,7 @@ func (c *ringCapture) Stats() (CaptureStats, error) {
 	if err == nil {
 		c.dropped.Add(uint64(s.Drops))
 	}
-	return CaptureStats{Received: c.received.Load(), Dropped: c.dropped.Load()}, err
+	return CaptureStats{Dropped: c.dropped.Load()}, err
 }
 
 func (c *ringCapture) Close() {

@@ -17,8 +17,6 @@ var ErrPrivilege = errors.New("needs CAP_NET_RAW (run as root, or give the binar
 
 // CaptureStats are the capture's counters since it was opened.
 type CaptureStats struct {
-	// Received is the number of packets that passed the filter.
-	Received uint64
 	// Dropped is the number of packets the kernel dropped because the
 	// capture buffer was full, plus those the interface dropped.
 	Dropped uint64
