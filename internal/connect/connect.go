@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trawlscan/trawl/internal/pace"
 	"github.com/trawlscan/trawl/pkg/result"
 	"github.com/trawlscan/trawl/pkg/target"
 )
@@ -109,7 +110,7 @@ type Scanner struct {
 	workers int
 	dialer  net.Dialer
 	dial    dialFunc
-	limit   *limiter
+	limit   *pace.Limiter
 	ran     atomic.Bool
 
 	next  atomic.Uint64 // next position to claim
@@ -155,13 +156,17 @@ func New(cfg Config) (*Scanner, error) {
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = defaultConcurrency(soft)
 	}
+	// The limiter's schedule may fall 10 ms behind, Rate/100 attempts
+	// rounded up: long enough to absorb timer rounding, short enough to
+	// stay invisible at one second.
+	burst := int(math.Ceil(cfg.Rate / 100))
 	total := cfg.End - cfg.Start
 	workers := int(min(uint64(cfg.Concurrency), total))
 	s := &Scanner{
 		cfg:     cfg,
 		total:   total,
 		workers: workers,
-		limit:   newLimiter(cfg.Rate),
+		limit:   pace.New(cfg.Rate, burst),
 		slots:   make([]atomic.Uint64, workers),
 	}
 	s.dialer.Timeout = cfg.Timeout
@@ -322,7 +327,7 @@ const (
 func (s *Scanner) probe(ctx context.Context, addr netip.AddrPort) (result.Status, bool) {
 	backoff := minBackoff
 	for try := 0; ; {
-		if s.limit.wait(ctx) != nil {
+		if s.limit.Wait(ctx, 1) != nil {
 			return result.StatusInvalid, false
 		}
 		conn, err := s.dial(ctx, addr)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/trawlscan/trawl/internal/netio"
+	"github.com/trawlscan/trawl/internal/pace"
 	"github.com/trawlscan/trawl/internal/packet"
 	"github.com/trawlscan/trawl/pkg/result"
 	"github.com/trawlscan/trawl/pkg/syncookie"
@@ -296,7 +297,7 @@ func (e *Engine) sendPass(ctx context.Context, pass int) error {
 	}
 	for i, s := range e.senders {
 		g.Go(func() error {
-			return e.send(ctx, s, &e.inflight[i], pass, newPacer(rate, max(burst, s.Batch())))
+			return e.send(ctx, s, &e.inflight[i], pass, pace.New(rate, max(burst, s.Batch())))
 		})
 	}
 	return g.Wait()
@@ -305,14 +306,14 @@ func (e *Engine) sendPass(ctx context.Context, pass int) error {
 // send claims batches of positions and sends their probes until the pass
 // is done, keeping in inflight the first position of the batch it holds.
 // From the second pass on it skips answered probes.
-func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uint64, pass int, p *pacer) error {
+func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uint64, pass int, p *pace.Limiter) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	batch := uint64(s.Batch())
-	if p.per > 0 {
+	if p.Per() > 0 {
 		// Small batches at low rates, so pacing stays smooth: about one
 		// batch per millisecond.
-		batch = min(batch, max(1, uint64(time.Millisecond/p.per)))
+		batch = min(batch, max(1, uint64(time.Millisecond/p.Per())))
 	}
 	buf := make([]byte, int(batch)*packet.SYNLen)
 	pkts := make([][]byte, 0, batch)
@@ -343,7 +344,7 @@ func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uin
 			inflight.Store(idle)
 			continue
 		}
-		if err := p.wait(ctx, len(pkts)); err != nil {
+		if err := p.Wait(ctx, len(pkts)); err != nil {
 			return err
 		}
 		n, err := s.Send(pkts)
