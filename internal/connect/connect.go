@@ -50,7 +50,8 @@ type Config struct {
 	// Perm orders Space. Required; Perm.Len() must equal Space.Len().
 	Perm *target.Permutation
 	// Start and End bound the permutation positions this run probes,
-	// [Start, End). End zero means Perm.Len().
+	// [Start, End), with Start <= End <= Perm.Len(); New trusts its caller
+	// (pkg/scan) to have checked. End zero means Perm.Len().
 	Start, End uint64
 	// Concurrency is the most connects in flight at once, one worker
 	// goroutine each. Zero means the soft RLIMIT_NOFILE after RaiseFileLimit,
@@ -133,9 +134,6 @@ func New(cfg Config) (*Scanner, error) {
 	if cfg.End == 0 {
 		cfg.End = cfg.Perm.Len()
 	}
-	if cfg.Start > cfg.End || cfg.End > cfg.Perm.Len() {
-		return nil, fmt.Errorf("connect: positions [%d, %d) outside [0, %d)", cfg.Start, cfg.End, cfg.Perm.Len())
-	}
 	switch {
 	case cfg.Concurrency < 0:
 		return nil, fmt.Errorf("connect: concurrency %d is negative", cfg.Concurrency)
@@ -156,12 +154,12 @@ func New(cfg Config) (*Scanner, error) {
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = defaultConcurrency(soft)
 	}
+	total := cfg.End - cfg.Start
+	workers := int(min(uint64(cfg.Concurrency), total))
 	// The limiter's schedule may fall 10 ms behind, Rate/100 attempts
 	// rounded up: long enough to absorb timer rounding, short enough to
 	// stay invisible at one second.
 	burst := int(math.Ceil(cfg.Rate / 100))
-	total := cfg.End - cfg.Start
-	workers := int(min(uint64(cfg.Concurrency), total))
 	s := &Scanner{
 		cfg:     cfg,
 		total:   total,

@@ -410,8 +410,6 @@ func TestNewErrors(t *testing.T) {
 		{"no space", Config{Perm: perm}},
 		{"no permutation", Config{Space: sp}},
 		{"permutation of another size", Config{Space: sp, Perm: other}},
-		{"start after end", Config{Space: sp, Perm: perm, Start: 5, End: 4}},
-		{"end past the space", Config{Space: sp, Perm: perm, End: 11}},
 		{"negative concurrency", Config{Space: sp, Perm: perm, Concurrency: -1}},
 		{"negative timeout", Config{Space: sp, Perm: perm, Timeout: -time.Second}},
 		{"negative retries", Config{Space: sp, Perm: perm, Retries: -1}},

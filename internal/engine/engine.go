@@ -23,8 +23,8 @@ import (
 )
 
 // MaxProbes is the most probes one engine run takes: its bitmap of answered
-// probes costs one bit each (512 MiB here). Larger sweeps are split with
-// shards.
+// probes costs one bit each (512 MiB here). Larger sweeps must be split
+// into shards; New trusts its caller (pkg/scan) to have checked.
 const MaxProbes = 1 << 32
 
 // Config describes one scan. The zero value of every optional field means
@@ -35,7 +35,8 @@ type Config struct {
 	// Perm orders Space. Required; Perm.Len() must equal Space.Len().
 	Perm *target.Permutation
 	// Start and End bound the permutation positions this run probes,
-	// [Start, End). End zero means Perm.Len().
+	// [Start, End), with Start <= End <= Perm.Len() and at most MaxProbes
+	// of them. End zero means Perm.Len().
 	Start, End uint64
 	// Source and SourcePort are the scanner's address and port in every
 	// probe. Required.
@@ -60,6 +61,10 @@ type Config struct {
 	Grace time.Duration
 	// Closed reports closed ports as well as open ones.
 	Closed bool
+	// LockThreads locks each sender to an OS thread and, while Run runs,
+	// sets the process-wide GOMAXPROCS to one P per sender plus one for
+	// the receiver (see Run). False leaves the runtime as it is.
+	LockThreads bool
 }
 
 // Stats are the scan's counters. Read them with Engine.Stats while it runs.
@@ -119,12 +124,6 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 	}
 	if cfg.End == 0 {
 		cfg.End = cfg.Perm.Len()
-	}
-	if cfg.Start > cfg.End || cfg.End > cfg.Perm.Len() {
-		return nil, fmt.Errorf("engine: positions [%d, %d) outside [0, %d)", cfg.Start, cfg.End, cfg.Perm.Len())
-	}
-	if cfg.End-cfg.Start > MaxProbes {
-		return nil, fmt.Errorf("engine: %d probes in one run; the most is %d, split the scan with --shard", cfg.End-cfg.Start, uint64(MaxProbes))
 	}
 	if !cfg.Source.Is4() {
 		return nil, fmt.Errorf("engine: source address %v is not IPv4", cfg.Source)
@@ -202,16 +201,19 @@ func (e *Engine) Resume() uint64 {
 // ctx.Err(). A send or capture failure ends the scan with that error. Run
 // may be called once.
 //
-// Run gives each sender an OS thread of its own, locked, and holds
-// GOMAXPROCS at one P per sender plus one for the receiver while it runs.
-// The scan's work is in the kernel: a sender spends most of its time in
-// sendmmsg, which also runs the target's and our own receive path in
-// softirq. With a thread and a P each, a sender comes back from the call
-// to the P it left, and the runtime neither hands Ps around nor moves the
-// senders between threads. In the lab on 2 cores, two senders reached
-// 438-485k probes/s with three Ps, against 376-406k with two.
+// With Config.LockThreads, Run gives each sender an OS thread of its own,
+// locked, and holds GOMAXPROCS at one P per sender plus one for the
+// receiver while it runs. The scan's work is in the kernel: a sender
+// spends most of its time in sendmmsg, which also runs the target's and
+// our own receive path in softirq. With a thread and a P each, a sender
+// comes back from the call to the P it left, and the runtime neither
+// hands Ps around nor moves the senders between threads. In the lab on 2
+// cores, two senders reached 438-485k probes/s with three Ps, against
+// 376-406k with two.
 func (e *Engine) Run(ctx context.Context, out func(result.Result)) error {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(len(e.senders) + 1))
+	if e.cfg.LockThreads {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(len(e.senders) + 1))
+	}
 
 	// A receiver failure cancels the senders, with itself as the cause.
 	sendCtx, cancel := context.WithCancelCause(ctx)
@@ -307,8 +309,10 @@ func (e *Engine) sendPass(ctx context.Context, pass int) error {
 // is done, keeping in inflight the first position of the batch it holds.
 // From the second pass on it skips answered probes.
 func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uint64, pass int, p *pace.Limiter) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	if e.cfg.LockThreads {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	batch := uint64(s.Batch())
 	if p.Per() > 0 {
 		// Small batches at low rates, so pacing stays smooth: about one

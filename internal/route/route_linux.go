@@ -106,7 +106,7 @@ func parseRoute(m syscall.NetlinkMessage) (Route, error) {
 		return Route{}, ErrNoRoute
 	}
 	if !r.Source.IsValid() {
-		return Route{}, fmt.Errorf("route has no source address (give --source-ip)")
+		return Route{}, errors.New("route has no source address")
 	}
 	return r, nil
 }
