@@ -1,0 +1,280 @@
+package scan
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/trawlscan/trawl/internal/engine"
+	"github.com/trawlscan/trawl/internal/netio"
+	"github.com/trawlscan/trawl/pkg/target"
+)
+
+// Defaults for Config's zero values.
+const (
+	// DefaultRate is the rate, in probes per second, of a scan of anything
+	// but loopback when Config.Rate is 0: about ZMap's default, far above
+	// masscan's 100/s, so that a large sweep does not flood a network by
+	// surprise. Loopback scans are not paced (there is no network to flood).
+	DefaultRate = 10000
+	// DefaultBurst is how many probes go at full speed first when the rate
+	// is the default, so that a small scan (a /24 × 40 ports, a host ×
+	// 1-10000) finishes as fast as nmap's.
+	DefaultBurst = 10000
+	// DefaultWait is how long a scan waits for replies after its last
+	// probe when Config.Wait is 0.
+	DefaultWait = 2 * time.Second
+	// MaxProbes is the most probes one run may take: the engine keeps one
+	// bit for each. Config.Shard splits a larger space.
+	MaxProbes = engine.MaxProbes
+)
+
+// ErrPrivilege means a raw socket or the capture could not be opened for
+// lack of privilege (CAP_NET_RAW). New returns it, wrapped, when Method is
+// Frames or RawSocket; with Auto it falls back to Connect instead.
+var ErrPrivilege = netio.ErrPrivilege
+
+// Method is how probes leave the machine. The zero value is Auto.
+type Method uint8
+
+// The send paths.
+const (
+	// Auto sends Frames when that is safe, else through a RawSocket, and
+	// falls back to Connect when raw sockets are not permitted.
+	Auto Method = iota
+	// Frames sends each probe as an Ethernet frame to the gateway's MAC on
+	// a packet socket, skipping the kernel's routing, firewall output rules
+	// and packet taps. It needs every target routed through one gateway on
+	// Ethernet, with its MAC in the kernel's neighbour table.
+	Frames
+	// RawSocket sends through a raw IPv4 socket: the kernel routes every
+	// probe and the firewall's output rules apply.
+	RawSocket
+	// Connect completes a TCP handshake through the kernel for each probe.
+	// It needs no privilege, and reports no TTL.
+	Connect
+)
+
+// String returns "auto", "frames", "raw" or "connect".
+func (m Method) String() string {
+	switch m {
+	case Auto:
+		return "auto"
+	case Frames:
+		return "frames"
+	case RawSocket:
+		return "raw"
+	case Connect:
+		return "connect"
+	}
+	return fmt.Sprintf("Method(%d)", uint8(m))
+}
+
+// Config describes one scan. The zero value of every optional field means
+// its default.
+type Config struct {
+	// Targets are the addresses to probe. Required.
+	Targets []target.Range
+	// Exclude are addresses never to probe, even inside Targets.
+	Exclude []target.Range
+	// Ports are the TCP ports to probe on every target. Required.
+	Ports target.Ports
+
+	// Rate is the most probes per second, retries included. Zero means
+	// DefaultRate after DefaultBurst at full speed, or no pacing at all
+	// when every target is in 127.0.0.0/8; math.Inf(1) means as fast as
+	// the senders go.
+	Rate float64
+	// Burst is how many probes may go at once, at the start or after a
+	// stall, before pacing holds to Rate. Zero means 10 ms worth.
+	Burst int
+	// Retries is how many more times an unanswered probe is sent.
+	Retries int
+	// Wait is how long to wait for replies after the last probe; zero
+	// means DefaultWait.
+	Wait time.Duration
+
+	// Shard is the slice of the permutation this scan probes; the zero
+	// value means all of it. Shards of more than one need FixedSeed.
+	Shard target.Shard
+	// Seed orders the probes when FixedSeed is set: scans with the same
+	// seed, targets and ports probe in the same order. Without FixedSeed
+	// the scan picks a random seed, which Plan reports.
+	Seed      uint64
+	FixedSeed bool
+	// Resume is the permutation position to start from, as Scan.Resume
+	// returned it for an earlier run with the same seed and shard. Zero
+	// means the shard's start.
+	Resume uint64
+
+	// Method is how probes leave; the zero value is Auto.
+	Method Method
+	// Interface sends and captures on this interface; empty means the
+	// route's to the first target.
+	Interface string
+	// Source is the probes' source address; the zero Addr means the
+	// route's to the first target (for Connect, the kernel's choice).
+	Source netip.Addr
+	// SourcePort is the probes' source port; zero means a random one in
+	// 61000-65535.
+	SourcePort uint16
+	// Senders is how many goroutines send, each with its own socket; zero
+	// means one per 200,000 probes/s of Rate, at most two.
+	Senders int
+	// LockThreads locks each sender to an OS thread and sets the
+	// process-wide GOMAXPROCS to one per sender plus one while Run runs,
+	// restoring it after: 15-20% faster on two cores. False leaves the
+	// runtime alone.
+	LockThreads bool
+
+	// Closed reports closed ports as well as open ones.
+	Closed bool
+
+	// Concurrency is the most connections in flight for Connect; zero
+	// means from the file limit, at most 1024.
+	Concurrency int
+	// Timeout is how long one connection may take for Connect before the
+	// port counts as filtered; zero means one second.
+	Timeout time.Duration
+}
+
+// ConfigError is a Config that cannot be scanned. Nothing has been sent.
+type ConfigError struct {
+	// Field is the Config field at fault, such as "Seed".
+	Field string
+	// Err says what is wrong with it.
+	Err error
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// FramesError is New's error when Method is Frames and frames cannot be
+// sent safely: the interface is not Ethernet, some target would be routed
+// elsewhere, or the kernel knows no MAC for the gateway.
+type FramesError struct {
+	// Why names the condition that failed.
+	Why error
+}
+
+func (e *FramesError) Error() string { return "cannot send frames: " + e.Why.Error() }
+func (e *FramesError) Unwrap() error { return e.Why }
+
+func configErrorf(field, format string, a ...any) error {
+	return &ConfigError{Field: field, Err: fmt.Errorf(format, a...)}
+}
+
+// Plan is what a scan will probe and how, decided by New before anything
+// is sent.
+type Plan struct {
+	// Space is every probe of the scan, targets × ports minus excludes.
+	Space *target.Space
+	// Seed orders Space; Shard is the slice of it this scan probes.
+	Seed  uint64
+	Shard target.Shard
+	// Start and End are the permutation positions of this run, [Start,
+	// End): the shard's, from Config.Resume on.
+	Start, End uint64
+	// Method is the send path chosen: never Auto.
+	Method Method
+	// Fallback says why Method is not Auto's first choice: why frames were
+	// declined (RawSocket), or why raw sockets could not be opened
+	// (Connect). It is nil when the first choice held or Config asked for
+	// a method.
+	Fallback error
+	// Loopback reports whether every target is in 127.0.0.0/8.
+	Loopback bool
+}
+
+// Prepare checks cfg and returns the plan that New would follow, opening
+// nothing and sending nothing: its Method is cfg.Method, still Auto if
+// that was asked. Every error is a *ConfigError.
+func Prepare(cfg Config) (Plan, error) {
+	return plan(&cfg)
+}
+
+// plan checks cfg and decides what to probe.
+func plan(cfg *Config) (Plan, error) {
+	switch {
+	case len(cfg.Targets) == 0:
+		return Plan{}, configErrorf("Targets", "no targets given")
+	case cfg.Ports.Len() == 0:
+		return Plan{}, configErrorf("Ports", "no ports given")
+	case cfg.Rate < 0 || math.IsNaN(cfg.Rate):
+		return Plan{}, configErrorf("Rate", "%v: must be more than 0", cfg.Rate)
+	case cfg.Burst < 0:
+		return Plan{}, configErrorf("Burst", "%d: must be 0 or more", cfg.Burst)
+	case cfg.Retries < 0:
+		return Plan{}, configErrorf("Retries", "%d: must be 0 or more", cfg.Retries)
+	case cfg.Wait < 0:
+		return Plan{}, configErrorf("Wait", "%v: must be 0 or more", cfg.Wait)
+	case cfg.Senders < 0 || cfg.Senders > 64:
+		return Plan{}, configErrorf("Senders", "%d: must be 1-64", cfg.Senders)
+	case cfg.Concurrency < 0:
+		return Plan{}, configErrorf("Concurrency", "%d: must be 1 or more", cfg.Concurrency)
+	case cfg.Timeout < 0:
+		return Plan{}, configErrorf("Timeout", "%v: must be 0 or more", cfg.Timeout)
+	case cfg.Method > Connect:
+		return Plan{}, configErrorf("Method", "%v: not a send path", cfg.Method)
+	case cfg.Source.IsValid() && !cfg.Source.Is4():
+		return Plan{}, configErrorf("Source", "%v is not an IPv4 address", cfg.Source)
+	case cfg.Shard != (target.Shard{}) && (cfg.Shard.Count < 1 || cfg.Shard.Index < 1 || cfg.Shard.Index > cfg.Shard.Count):
+		return Plan{}, configErrorf("Shard", "%d/%d: want I/N with 1 <= I <= N", cfg.Shard.Index, cfg.Shard.Count)
+	case cfg.Shard.Count > 1 && !cfg.FixedSeed:
+		return Plan{}, configErrorf("Seed", "shard %v needs a fixed seed, so that every shard probes in the same order", cfg.Shard)
+	}
+	space, err := target.NewSpace(cfg.Targets, cfg.Exclude, cfg.Ports)
+	if err != nil {
+		field := "Targets"
+		if cfg.Ports.Len() == 0 {
+			field = "Ports"
+		}
+		return Plan{}, &ConfigError{Field: field, Err: err}
+	}
+	p := Plan{Space: space, Seed: cfg.Seed, Shard: cfg.Shard, Method: cfg.Method}
+	if !cfg.FixedSeed {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return Plan{}, fmt.Errorf("random seed: %w", err)
+		}
+		p.Seed = binary.LittleEndian.Uint64(b[:])
+	}
+	p.Start, p.End = cfg.Shard.Bounds(space.Len())
+	if n := p.End - p.Start; n > MaxProbes {
+		return Plan{}, configErrorf("Shard", "%d probes in one run; the most is %d (one bit each for answers): split the space into shards", n, uint64(MaxProbes))
+	}
+	if cfg.Resume != 0 {
+		if cfg.Resume < p.Start || cfg.Resume > p.End {
+			return Plan{}, configErrorf("Resume", "position %d is outside this scan's [%d, %d)", cfg.Resume, p.Start, p.End)
+		}
+		p.Start = cfg.Resume
+	}
+	p.Loopback = true
+	for _, r := range space.Ranges() {
+		if r.First>>24 != 127 || r.Last>>24 != 127 {
+			p.Loopback = false
+		}
+	}
+	return p, nil
+}
+
+// first returns the first target address of p, whose route decides the
+// source address, the interface and the send path.
+func (p Plan) first() netip.Addr { return target.AddrOf(p.Space.Ranges()[0].First) }
+
+// pacing returns the rate and burst for the engine: Config's, or the
+// defaults, with 0 meaning unpaced.
+func pacing(cfg *Config, p Plan) (rate float64, burst int) {
+	switch {
+	case math.IsInf(cfg.Rate, 1):
+		return 0, 0
+	case cfg.Rate > 0:
+		return cfg.Rate, cfg.Burst
+	case p.Loopback:
+		return 0, 0
+	}
+	return DefaultRate, DefaultBurst
+}

@@ -1,0 +1,34 @@
+package scan
+
+import (
+	"math"
+
+	"github.com/trawlscan/trawl/internal/connect"
+	"github.com/trawlscan/trawl/pkg/target"
+)
+
+// connectScan adapts the connect() scanner to runner.
+type connectScan struct{ *connect.Scanner }
+
+func (c connectScan) progress() Progress {
+	s := c.Stats()
+	return Progress{Total: s.Total, Position: s.Position, Sent: s.Sent, Replies: s.Open + s.Closed,
+		Open: s.Open, Closed: s.Closed, Filtered: s.Filtered, Failed: s.Errors}
+}
+
+func (connectScan) close() {}
+
+// openConnect prepares a connect() scan of p. Without a Rate it is paced
+// only by its concurrency and the network.
+func openConnect(cfg *Config, p Plan) (connectScan, error) {
+	rate := cfg.Rate
+	if math.IsInf(rate, 1) {
+		rate = 0
+	}
+	s, err := connect.New(connect.Config{
+		Space: p.Space, Perm: target.NewPermutation(p.Space.Len(), p.Seed), Start: p.Start, End: p.End,
+		Concurrency: cfg.Concurrency, Timeout: cfg.Timeout, Retries: cfg.Retries,
+		Rate: rate, Closed: cfg.Closed, Source: cfg.Source,
+	})
+	return connectScan{s}, err
+}

@@ -1,0 +1,59 @@
+// Package scan runs a whole TCP port scan, as the trawl command does: it
+// takes targets and ports, sends cookie-stamped SYNs through a raw socket
+// (or, without CAP_NET_RAW, connects through the kernel), and reports each
+// port's result as its reply arrives.
+//
+// # A scan in three steps
+//
+// New checks a Config, orders the probes and opens the sockets; nothing is
+// sent yet. Run sends the probes and calls a function for every result,
+// from one goroutine, until every probe is answered, the wait after the
+// last probe has passed, or the context is cancelled. Close releases the
+// sockets.
+//
+//	s, err := scan.New(scan.Config{Targets: targets, Ports: ports})
+//	if err != nil { ... }
+//	defer s.Close()
+//	err = s.Run(ctx, func(r result.Result) { fmt.Println(r.IP, r.Port) })
+//
+// Run calls the function with a result.Result value: on the raw path a
+// result costs no allocation. While Run runs, Progress returns the
+// counters from any goroutine (sent, replies, open, closed, capture drops),
+// and after it returns they are the scan's summary.
+//
+// # Choosing how probes leave
+//
+// Config.Method picks the send path. The zero value, Auto, sends Ethernet
+// frames to the gateway when the kernel would route every target through
+// that one gateway and knows its MAC, else sends through a raw IPv4
+// socket, where the kernel routes each probe; if raw sockets are not
+// permitted it falls back to a connect() scan. Plan reports the method
+// chosen and, in Fallback, why a faster one was declined. Frames, RawSocket
+// and Connect insist on one path; with Frames or RawSocket a lack of
+// privilege is an error wrapping ErrPrivilege.
+//
+// # Resuming and sharding
+//
+// A scan probes a keyed permutation of the space of targets × ports. Two
+// scans with the same seed (Config.Seed with FixedSeed) probe in the same
+// order, so Config.Shard splits one scan between several scanners, and
+// Config.Resume continues a scan from the position that Scan.Resume
+// returned before it stopped.
+//
+// # Errors
+//
+// New returns a *ConfigError, naming the Config field, for a configuration
+// that cannot be scanned; an error wrapping ErrPrivilege when a raw path
+// was asked for without CAP_NET_RAW; and other errors for system failures
+// such as a missing route. Run returns ctx.Err() when cancelled, and an
+// error naming the cause when a socket or the capture fails; results found
+// before either have already been passed on.
+//
+// # The process
+//
+// The package sets no process-wide state unless asked: Config.LockThreads
+// locks each sender to an OS thread and sets GOMAXPROCS while Run runs,
+// which the trawl command does because it measured faster. Scans share
+// nothing, so several can run in one process at once, each with its own
+// sockets, cookie key and source port.
+package scan

@@ -1,0 +1,133 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/trawlscan/trawl/pkg/result"
+)
+
+// Progress is a snapshot of a scan's counters. After Run returns it is
+// the scan's summary.
+type Progress struct {
+	// Total is the number of probes in one pass of this run.
+	Total uint64
+	// Position is how many probes of the current pass have been handed to
+	// the senders; Pass is the current pass, 0 for the first try.
+	Position uint64
+	Pass     int
+	// Sent counts the probes sent, retries included.
+	Sent uint64
+	// Replies counts the probes answered (first answers only); Open and
+	// Closed split them.
+	Replies, Open, Closed uint64
+	// Filtered counts probes found filtered: for Connect, those that timed
+	// out or were unreachable after every retry.
+	Filtered uint64
+	// Invalid counts captured replies whose cookie did not check out, or
+	// that answer a probe this run never sent.
+	Invalid uint64
+	// Dropped counts frames the capture lost.
+	Dropped uint64
+	// Failed counts probes that could not be sent (the kernel refused the
+	// destination) or, for Connect, failed for a local reason.
+	Failed uint64
+}
+
+// runner is one of the two scanners below a Scan.
+type runner interface {
+	Run(ctx context.Context, out func(result.Result)) error
+	Resume() uint64
+	progress() Progress
+	close()
+}
+
+// Scan is one scan, planned and with its sockets open. Its methods are safe
+// for concurrent use, but Run may be called only once.
+type Scan struct {
+	plan Plan
+	r    runner
+	ran  atomic.Bool
+}
+
+// New checks cfg, plans the scan and opens its sockets and capture;
+// nothing is sent until Run. Errors are a *ConfigError for a bad cfg, an
+// error wrapping ErrPrivilege when cfg.Method is Frames or RawSocket and
+// raw sockets are not permitted, or the system's error, with context.
+func New(cfg Config) (*Scan, error) {
+	p, err := plan(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scan{plan: p}
+	if cfg.Method != Connect {
+		raw, err := openRaw(&cfg, p)
+		switch {
+		case err == nil:
+			s.plan.Method, s.r = raw.method, raw
+			if cfg.Method == Auto {
+				s.plan.Fallback = raw.declined
+			}
+			return s, nil
+		case cfg.Method != Auto || !errors.Is(err, ErrPrivilege):
+			return nil, err
+		}
+		s.plan.Fallback = err
+	}
+	s.plan.Method = Connect
+	if s.r, err = openConnect(&cfg, p); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Run scans, calling out from one goroutine for every open port (and
+// every closed one with Config.Closed) as its answer arrives; out must not
+// block for long. It returns nil when every probe is answered or the wait
+// after the last one has passed. If ctx is cancelled it stops sending,
+// reads late replies for a moment and returns ctx.Err(); Resume then says
+// where to continue. A socket or capture failure ends the scan with an
+// error naming it. Run may be called once.
+func (s *Scan) Run(ctx context.Context, out func(result.Result)) error {
+	if !s.ran.CompareAndSwap(false, true) {
+		return errors.New("scan: Run called twice")
+	}
+	if out == nil {
+		out = func(result.Result) {}
+	}
+	return s.r.Run(ctx, out)
+}
+
+// Plan returns what New decided: the space, the seed, the positions of
+// this run and the send path.
+func (s *Scan) Plan() Plan { return s.plan }
+
+// Progress returns the counters so far.
+func (s *Scan) Progress() Progress { return s.r.progress() }
+
+// Resume returns the first permutation position that a later scan with the
+// same Config (Config.Resume set to it, Seed and FixedSeed set to Plan's
+// seed) must start from to probe everything this one has not: every
+// probe before it has been sent once, and, for Connect, its result passed
+// to out. It is End once the first pass is done.
+func (s *Scan) Resume() uint64 { return s.r.Resume() }
+
+// Close releases the sockets and the capture. Call it after Run returns,
+// or instead of Run.
+func (s *Scan) Close() error {
+	s.r.close()
+	return nil
+}
+
+// Run is New, Scan.Run and Close in one call, for a scan that needs
+// neither progress nor resume. It returns the final counters.
+func Run(ctx context.Context, cfg Config, out func(result.Result)) (Progress, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return Progress{}, err
+	}
+	defer s.Close()
+	err = s.Run(ctx, out)
+	return s.Progress(), err
+}
