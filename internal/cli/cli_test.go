@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/trawlscan/trawl/pkg/scan"
 )
 
 func runMain(args ...string) (code int, stdout, stderr string) {
@@ -108,12 +111,9 @@ func TestTargetsFromFileAndStdinSyntax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := buildPlan(o, strings.NewReader(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.space.Len() != 5*2 || p.seed != 5 || p.loopback {
-		t.Errorf("plan: %d probes, seed %d, loopback %v", p.space.Len(), p.seed, p.loopback)
+	p := prepare(t, o, strings.NewReader(""))
+	if p.Space.Len() != 5*2 || p.Seed != 5 || p.Loopback {
+		t.Errorf("plan: %d probes, seed %d, loopback %v", p.Space.Len(), p.Seed, p.Loopback)
 	}
 	bad := filepath.Join(dir, "bad.txt")
 	if err := os.WriteFile(bad, []byte("198.18.0.1\n198.18.0.256\n"), 0o644); err != nil {
@@ -123,6 +123,20 @@ func TestTargetsFromFileAndStdinSyntax(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "bad.txt:2") || !strings.Contains(stderr, "198.18.0.256") {
 		t.Errorf("bad target file: exit %d, %q", code, stderr)
 	}
+}
+
+// prepare plans the scan that o describes, sending nothing.
+func prepare(t *testing.T, o *options, stdin io.Reader) scan.Plan {
+	t.Helper()
+	cfg, err := buildConfig(o, stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := scan.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestRateSuffixes(t *testing.T) {
@@ -141,12 +155,9 @@ func TestShardAuto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := buildPlan(o, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.shard.Index != 3 || p.shard.Count != 4 || p.start != 128 || p.end != 192 {
-		t.Errorf("shard auto: %+v [%d, %d)", p.shard, p.start, p.end)
+	p := prepare(t, o, nil)
+	if p.Shard.Index != 3 || p.Shard.Count != 4 || p.Start != 128 || p.End != 192 {
+		t.Errorf("shard auto: %+v [%d, %d)", p.Shard, p.Start, p.End)
 	}
 	t.Setenv("JOB_COMPLETION_INDEX", "")
 	if code, _, stderr := runMain("-p", "80", "--shard", "auto", "--seed", "9", "198.18.0.0/24"); code != exitUsage || !strings.Contains(stderr, "JOB_COMPLETION_INDEX") {
@@ -175,8 +186,13 @@ func FuzzArgs(f *testing.F) {
 			}
 		}
 		o, _, err := parseArgs(args, nil)
+		var cfg scan.Config
 		if err == nil {
-			_, err = buildPlan(o, strings.NewReader(""))
+			cfg, err = buildConfig(o, strings.NewReader(""))
+		}
+		if err == nil {
+			_, err = scan.Prepare(cfg)
+			err = openError(err)
 		}
 		if err != nil && strings.Contains(err.Error(), "\n") {
 			t.Fatalf("error for %q spans lines: %q", line, err)

@@ -128,14 +128,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 // check validates the flags that parse but may be out of range.
 func check(o *options) error {
 	switch {
-	case o.retries < 0:
-		return fmt.Errorf("--retries %d: must be 0 or more", o.retries)
 	case o.sourcePort < 0 || o.sourcePort > 65535:
 		return fmt.Errorf("--source-port %d: must be 1-65535", o.sourcePort)
-	case o.senders < 0 || o.senders > 64:
-		return fmt.Errorf("--senders %d: must be 1-64", o.senders)
-	case o.concurrency < 0:
-		return fmt.Errorf("--concurrency %d: must be 1 or more", o.concurrency)
 	case o.shards < 0:
 		return fmt.Errorf("--shards %d: must be 1 or more", o.shards)
 	case o.sendEth && o.sendIP:

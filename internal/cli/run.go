@@ -11,41 +11,28 @@ import (
 	"time"
 
 	"github.com/trawlscan/trawl/pkg/result"
+	"github.com/trawlscan/trawl/pkg/scan"
 )
-
-// progress is what the status line and the summary show, from either
-// scanner.
-type progress struct {
-	total, position                uint64
-	pass                           int
-	sent, replies, open, closed    uint64
-	filtered, invalid, dups, drops uint64
-	failed                         uint64
-}
-
-// scanner is a runnable scan: the raw SYN engine or the connect() fallback.
-type scanner interface {
-	Run(ctx context.Context, out func(result.Result)) error
-	Resume() uint64
-	progress() progress
-	close()
-}
 
 // run executes one scan described by o.
 func run(ctx context.Context, o *options, args []string, stdout, stderr io.Writer) error {
-	p, err := buildPlan(o, os.Stdin)
+	cfg, err := buildConfig(o, os.Stdin)
 	if err != nil {
 		return err
 	}
-	sc, connectMode, err := openScanner(o, p, stderr)
+	sc, err := scan.New(cfg)
 	if err != nil {
-		return err
+		return openError(err)
 	}
-	defer sc.close()
+	defer sc.Close()
+	p := sc.Plan()
+	if p.Method == scan.Connect && p.Fallback != nil {
+		fmt.Fprintf(stderr, "trawl: raw SYN scan not permitted (%v); falling back to a connect() scan\n", p.Fallback)
+	}
 	meta := result.Meta{
 		Version: version, Args: strings.Join(append([]string{"trawl"}, args...), " "), Start: time.Now(),
-		Ports: p.space.Ports().String(), NumServices: p.space.Ports().Len(), NumHosts: int(min(p.space.Hosts(), 1<<31-1)),
-		Connect: connectMode,
+		Ports: p.Space.Ports().String(), NumServices: p.Space.Ports().Len(), NumHosts: int(min(p.Space.Hosts(), 1<<31-1)),
+		Connect: p.Method == scan.Connect,
 	}
 	outs, err := openOutputs(o.outputs, stdout, meta, o.resume != "")
 	if err != nil {
@@ -59,12 +46,12 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	// kill -9 loses no result, only up to two seconds of probing.
 	statePath := o.resumeFile
 	saveState := func(pos uint64) error {
-		return state{args: o.stateArgs, seed: p.seed, position: pos}.save(statePath)
+		return state{args: o.stateArgs, seed: p.Seed, position: pos}.save(statePath)
 	}
 	saved, warned := false, false
 	start := time.Now()
-	prev := p.start
-	st := newStatus(o, stderr, sc, start, func(now time.Time) {
+	prev := p.Start
+	st := newStatus(o, stderr, sc.Progress, start, func(now time.Time) {
 		pos := sc.Resume()
 		_ = outs.flush()
 		defer func() { prev = pos }()
@@ -84,7 +71,7 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	runErr := sc.Run(ctx, outs.encode)
 	st.stop()
 	outErr := outs.close()
-	final := sc.progress()
+	final := sc.Progress()
 	if !o.quiet {
 		fmt.Fprintln(stderr, summary(final, time.Since(start), runErr == nil))
 	}
@@ -103,7 +90,7 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 		}
 	}
 	if interrupted {
-		fmt.Fprintf(stderr, "trawl: interrupted after %d of %d probes; %d results written\n", final.position, final.total, outs.found)
+		fmt.Fprintf(stderr, "trawl: interrupted after %d of %d probes; %d results written\n", final.Position, final.Total, outs.found)
 		return context.Canceled
 	}
 	if runErr != nil {
@@ -113,23 +100,23 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 }
 
 // summary is the end-of-scan line on stderr.
-func summary(p progress, d time.Duration, finished bool) string {
+func summary(p scan.Progress, d time.Duration, finished bool) string {
 	rate := 0.0
 	if d > 0 {
-		rate = float64(p.sent) / d.Seconds()
+		rate = float64(p.Sent) / d.Seconds()
 	}
-	unanswered := p.total - min(p.total, p.replies+p.filtered)
+	unanswered := p.Total - min(p.Total, p.Replies+p.Filtered)
 	verb := "done in"
 	if !finished {
 		verb = "stopped after"
 	}
 	s := fmt.Sprintf("trawl: %s %.2fs: %d probes sent (%.0f/s), %d replies, %d open, %d closed, %d unanswered, %d invalid, %d capture drops",
-		verb, d.Seconds(), p.sent, rate, p.replies, p.open, p.closed, unanswered, p.invalid, p.drops)
-	if p.filtered > 0 {
-		s += fmt.Sprintf(", %d filtered", p.filtered)
+		verb, d.Seconds(), p.Sent, rate, p.Replies, p.Open, p.Closed, unanswered, p.Invalid, p.Dropped)
+	if p.Filtered > 0 {
+		s += fmt.Sprintf(", %d filtered", p.Filtered)
 	}
-	if p.failed > 0 {
-		s += fmt.Sprintf(", %d not sent (unreachable)", p.failed)
+	if p.Failed > 0 {
+		s += fmt.Sprintf(", %d not sent (unreachable)", p.Failed)
 	}
 	return s
 }
@@ -139,18 +126,18 @@ func summary(p progress, d time.Duration, finished bool) string {
 type status struct {
 	o     *options
 	w     io.Writer
-	sc    scanner
+	get   func() scan.Progress
 	tick  func(time.Time) // also called every second
 	began time.Time
 	tty   bool
 	done  chan struct{}
 	wg    sync.WaitGroup
-	last  progress
+	last  scan.Progress
 	lastT time.Time
 }
 
-func newStatus(o *options, w io.Writer, sc scanner, began time.Time, tick func(time.Time)) *status {
-	return &status{o: o, w: w, sc: sc, tick: tick, began: began, tty: isTerminal(w), done: make(chan struct{}), lastT: began}
+func newStatus(o *options, w io.Writer, get func() scan.Progress, began time.Time, tick func(time.Time)) *status {
+	return &status{o: o, w: w, get: get, tick: tick, began: began, tty: isTerminal(w), done: make(chan struct{}), lastT: began}
 }
 
 func (s *status) start() {
@@ -184,31 +171,31 @@ func (s *status) print(now time.Time) {
 	if s.o.quiet || (!s.tty && !s.o.statusJSON) {
 		return
 	}
-	p := s.sc.progress()
-	rate := float64(p.sent-s.last.sent) / now.Sub(s.lastT).Seconds()
+	p := s.get()
+	rate := float64(p.Sent-s.last.Sent) / now.Sub(s.lastT).Seconds()
 	s.last, s.lastT = p, now
 	pct := 100.0
-	if p.total > 0 {
-		pct = 100 * float64(p.position) / float64(p.total)
+	if p.Total > 0 {
+		pct = 100 * float64(p.Position) / float64(p.Total)
 	}
 	eta := time.Duration(0)
-	if rate > 0 && p.position < p.total {
-		eta = time.Duration(float64(p.total-p.position) / rate * float64(time.Second))
+	if rate > 0 && p.Position < p.Total {
+		eta = time.Duration(float64(p.Total-p.Position) / rate * float64(time.Second))
 	}
-	found := p.open
+	found := p.Open
 	if s.o.showClosed {
-		found += p.closed
+		found += p.Closed
 	}
 	if s.o.statusJSON {
 		fmt.Fprintf(s.w, `{"time":%q,"elapsed":%.1f,"rate":%.0f,"percent":%.2f,"eta":%.0f,"pass":%d,"found":%d,"sent":%d,"replies":%d,"open":%d,"closed":%d,"invalid":%d,"drops":%d}`+"\n",
-			now.UTC().Format(time.RFC3339), now.Sub(s.began).Seconds(), rate, pct, eta.Seconds(), p.pass, found, p.sent, p.replies, p.open, p.closed, p.invalid, p.drops)
+			now.UTC().Format(time.RFC3339), now.Sub(s.began).Seconds(), rate, pct, eta.Seconds(), p.Pass, found, p.Sent, p.Replies, p.Open, p.Closed, p.Invalid, p.Dropped)
 		return
 	}
 	retry := ""
-	if p.pass > 0 {
-		retry = fmt.Sprintf(" (retry %d)", p.pass)
+	if p.Pass > 0 {
+		retry = fmt.Sprintf(" (retry %d)", p.Pass)
 	}
-	fmt.Fprintf(s.w, "\r\033[Krate %7.1fk/s  %6.2f%% done%s  ETA %s  found %d  drops %d", rate/1000, pct, retry, elapsed(eta), found, p.drops)
+	fmt.Fprintf(s.w, "\r\033[Krate %7.1fk/s  %6.2f%% done%s  ETA %s  found %d  drops %d", rate/1000, pct, retry, elapsed(eta), found, p.Dropped)
 }
 
 // isTerminal reports whether w is a character device such as a terminal.

@@ -43,8 +43,13 @@ func TestBoundaries(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go tool")
 	}
+	// pkg/scan is the public seam over the engine: it alone in pkg/ may
+	// reach into internal/, and so into gopacket and libpcap.
+	seam := module + "/pkg/scan"
+	// The command's layer speaks to the engine only through the seam.
+	belowSeam := []string{"internal/engine", "internal/netio", "internal/route", "internal/connect", "internal/packet"}
 	for _, p := range list(t, module+"/...") {
-		isPkg := strings.HasPrefix(p.ImportPath, module+"/pkg/")
+		isPkg := strings.HasPrefix(p.ImportPath, module+"/pkg/") && p.ImportPath != seam
 		for _, dep := range p.Deps {
 			if isPkg && strings.HasPrefix(dep, module+"/internal/") {
 				t.Errorf("%s depends on %s: pkg/ must not import internal/", p.ImportPath, dep)
@@ -59,6 +64,11 @@ func TestBoundaries(t *testing.T) {
 			}
 			if strings.HasPrefix(p.ImportPath, module+"/cmd/") && strings.HasPrefix(imp, module+"/") && imp != module+"/internal/cli" {
 				t.Errorf("%s imports %s; cmd/ imports only internal/cli", p.ImportPath, imp)
+			}
+			for _, below := range belowSeam {
+				if p.ImportPath == module+"/internal/cli" && imp == module+"/"+below {
+					t.Errorf("internal/cli imports %s; it runs scans through pkg/scan only", imp)
+				}
 			}
 		}
 		if isPkg && len(p.CgoFiles) > 0 {
