@@ -172,8 +172,12 @@ type encoder struct {
 	now    func() time.Time
 	closed bool
 	n      int        // results encoded
-	hosts  int        // host records begun (XML, grepable)
 	host   netip.Addr // address of the host record still open; zero if none
+	// up holds every address with a host record (XML, grepable), for the
+	// hosts up in the trailer: results come in any order, so one address
+	// can have several records. Its keys are 4 bytes: a million hosts up
+	// cost about 12 MB.
+	up map[[4]byte]struct{}
 }
 
 // Encode implements Encoder.

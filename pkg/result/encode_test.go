@@ -303,6 +303,58 @@ func TestEncodeGolden(t *testing.T) {
 	}
 }
 
+// interleaved has the results for two addresses interleaved, as replies
+// arrive: each result begins a new host record.
+var interleaved = []Result{
+	{IP: netip.MustParseAddr("198.18.0.1"), Port: 22, Status: StatusOpen, TTL: 64, Time: testStart},
+	{IP: netip.MustParseAddr("198.18.0.2"), Port: 22, Status: StatusClosed, TTL: 64, Time: testStart},
+	{IP: netip.MustParseAddr("198.18.0.1"), Port: 80, Status: StatusOpen, TTL: 64, Time: testStart},
+	{IP: netip.MustParseAddr("198.18.0.2"), Port: 80, Status: StatusOpen, TTL: 64, Time: testStart},
+	{IP: netip.MustParseAddr("198.18.0.1"), Port: 443, Status: StatusClosed, TTL: 64, Time: testStart},
+}
+
+// TestHostsUpCountsAddresses checks that the trailers count an address
+// once however many host records it has, from interleaved results or from
+// a Flush between results for one address.
+func TestHostsUpCountsAddresses(t *testing.T) {
+	want := map[Format]string{
+		FormatXML:      `(2 hosts up) scanned in 1.50 seconds" elapsed="1.50" exit="success"/><hosts up="2" down="2" total="4"/>`,
+		FormatGrepable: "-- 4 IP addresses (2 hosts up) scanned in 1.50 seconds\n",
+	}
+	records := map[Format]string{FormatXML: "<host ", FormatGrepable: "\tPorts: "}
+	for f, w := range want {
+		t.Run(f.String(), func(t *testing.T) {
+			doc := encode(t, f, testMeta, interleaved)
+			if n := strings.Count(doc, records[f]); n != len(interleaved) {
+				t.Errorf("%d host records, want one per result, %d", n, len(interleaved))
+			}
+			if !strings.Contains(doc, w) {
+				t.Errorf("interleaved results: trailer does not contain %q:\n%s", w, doc)
+			}
+
+			var out bytes.Buffer
+			e, err := newEncoder(f, &out, testMeta, testClock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range testResults[:2] {
+				if err := e.Encode(r); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if w := "(1 host up)"; !strings.Contains(out.String(), w) {
+				t.Errorf("one address flushed between results: trailer does not contain %q:\n%s", w, out.String())
+			}
+		})
+	}
+}
+
 // TestNewEncoderStart checks that a zero Meta.Start means the time
 // NewEncoder runs.
 func TestNewEncoderStart(t *testing.T) {
@@ -336,7 +388,8 @@ var nastyMeta = Meta{
 
 // validDocs returns documents in format f that must be valid: with results,
 // empty, with header values that need escaping, flushed in the middle of a
-// host, and with many results.
+// host, with many results, and with the results for two addresses
+// interleaved.
 func validDocs(t *testing.T, f Format) map[string]string {
 	t.Helper()
 	var many []Result
@@ -366,11 +419,12 @@ func validDocs(t *testing.T, f Format) map[string]string {
 		t.Fatal(err)
 	}
 	return map[string]string{
-		"results": encode(t, f, testMeta, testResults),
-		"empty":   encode(t, f, testMeta, nil),
-		"escapes": encode(t, f, nastyMeta, testResults),
-		"flushed": flushed.String(),
-		"many":    encode(t, f, testMeta, many),
+		"results":     encode(t, f, testMeta, testResults),
+		"empty":       encode(t, f, testMeta, nil),
+		"escapes":     encode(t, f, nastyMeta, testResults),
+		"flushed":     flushed.String(),
+		"many":        encode(t, f, testMeta, many),
+		"interleaved": encode(t, f, testMeta, interleaved),
 	}
 }
 

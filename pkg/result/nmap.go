@@ -1,6 +1,7 @@
 package result
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -33,14 +34,25 @@ func (e *encoder) finish() (time.Time, float64) {
 }
 
 // totals returns the number of target addresses and of hosts up, for the
-// trailers. Each host record counts as a host up.
+// trailers. Each address with a host record counts as a host up once, however
+// many records it has.
 func (e *encoder) totals() (total, up int) {
-	up = e.hosts
+	up = len(e.up)
 	total = e.meta.NumHosts
 	if total <= 0 {
 		total = up
 	}
 	return total, up
+}
+
+// beginHost notes that a host record for ip begins, and counts ip as up
+// unless an earlier record did.
+func (e *encoder) beginHost(ip netip.Addr) {
+	e.host = ip
+	if e.up == nil {
+		e.up = make(map[[4]byte]struct{})
+	}
+	e.up[ip.As4()] = struct{}{}
 }
 
 // appendSummary appends nmap's "N IP addresses (M hosts up) scanned in
@@ -98,8 +110,7 @@ func (e *encoder) appendXMLPort(b []byte, r Result) []byte {
 		if e.host.IsValid() {
 			b = append(b, "</ports>\n</host>\n"...)
 		}
-		e.host = r.IP
-		e.hosts++
+		e.beginHost(r.IP)
 		b = append(b, `<host endtime="`...)
 		b = strconv.AppendInt(b, r.Time.Unix(), 10)
 		b = append(b, `"><status state="up" reason="`...)
@@ -193,8 +204,7 @@ func (e *encoder) appendGrepPort(b []byte, r Result) []byte {
 		if e.host.IsValid() {
 			b = append(b, '\n')
 		}
-		e.host = r.IP
-		e.hosts++
+		e.beginHost(r.IP)
 		b = append(b, "Host: "...)
 		b = r.IP.AppendTo(b)
 		b = append(b, " ()\tStatus: Up\nHost: "...)
