@@ -21,25 +21,47 @@ type state struct {
 }
 
 // save writes s to path atomically (a temporary file renamed into place),
-// so that a crash never leaves half a file.
+// so that a crash never leaves half a file, and a failed write, such as on
+// a full disk, leaves the file there was.
 func (s state) save(path string) error {
+	if err := writeAtomic(path, func(w io.Writer) error { return s.write(w, path) }); err != nil {
+		return fmt.Errorf("save scan state %s: %w", path, err)
+	}
+	return nil
+}
+
+// write writes s to w in the format parseState reads, with a comment that
+// says how to resume from path.
+func (s state) write(w io.Writer, path string) error {
 	args, err := json.Marshal(s.args)
 	if err != nil {
 		return err
 	}
+	_, err = fmt.Fprintf(w, "# trawl scan state: continue with \"trawl --resume %s\"\nseed = %d\nposition = %d\nargs = %s\n", path, s.seed, s.position, args)
+	return err
+}
+
+// writeAtomic replaces path with what write writes, through a temporary
+// file in the same directory that is synced and then renamed over path.
+// If write, the sync or the close fails, path is left as it was and the
+// temporary file is removed.
+func writeAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".trawl-state-*")
 	if err != nil {
-		return fmt.Errorf("save scan state: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
-	fmt.Fprintf(tmp, "# trawl scan state: continue with \"trawl --resume %s\"\nseed = %d\nposition = %d\nargs = %s\n", path, s.seed, s.position, args)
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save scan state: %w", err)
+	err = write(tmp)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save scan state: %w", err)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // loadState reads a state file written by save.

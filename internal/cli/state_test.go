@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -20,6 +23,50 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("loaded %+v, want %+v", got, want)
+	}
+}
+
+// fullWriter takes n bytes and then fails as a full disk does.
+type fullWriter struct {
+	w io.Writer
+	n int
+}
+
+func (f *fullWriter) Write(p []byte) (int, error) {
+	if len(p) <= f.n {
+		f.n -= len(p)
+		return f.w.Write(p)
+	}
+	n, _ := f.w.Write(p[:f.n])
+	f.n = 0
+	return n, syscall.ENOSPC
+}
+
+// TestStateSaveFailedWrite checks that a state file whose write fails
+// part way, as on a full disk, is not renamed over the good one, and that
+// the error names the file.
+func TestStateSaveFailedWrite(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "paused.conf")
+	good := state{args: []string{"-p", "80", "198.18.0.0/24"}, seed: 1, position: 100}
+	if err := good.save(path); err != nil {
+		t.Fatal(err)
+	}
+	later := state{args: good.args, seed: 1, position: 200}
+	err := writeAtomic(path, func(w io.Writer) error { return later.write(&fullWriter{w: w, n: 20}, path) })
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("writeAtomic through a full disk = %v, want ENOSPC", err)
+	}
+	if got, err := loadState(path); err != nil || !reflect.DeepEqual(got, good) {
+		t.Errorf("after a failed save, loaded %+v, %v; want the state before, %+v", got, err, good)
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 1 {
+		t.Errorf("after a failed save, %d files in the directory, want 1 (no temporary file left)", len(files))
+	}
+
+	missing := filepath.Join(dir, "missing", "paused.conf")
+	if err := good.save(missing); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("save(%s) = %v, want an error naming the file", missing, err)
 	}
 }
 
