@@ -44,7 +44,6 @@ const (
 type ringCapture struct {
 	fd      int
 	iface   string
-	ifindex int
 	ring    []byte
 	blocks  int
 	block   int // the block being read
@@ -68,14 +67,23 @@ func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Ca
 	if err != nil {
 		return nil, fmt.Errorf("capture filter: %w", err)
 	}
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
+	// Open the socket with protocol 0, which hooks it to no interface, so
+	// that it takes no frame; attach the filter and set up the ring; and
+	// only then bind it to ETH_P_IP on ifi, as mdlayher/packet does.
+	// Opened with ETH_P_IP, the socket would take every IPv4 frame on every
+	// interface until the filter was attached, counting them, and counting
+	// drops that Stats would report once its queue was full; and, until
+	// the bind, replies that pass the filter on any interface. As nothing
+	// comes in before the bind, there is nothing to drain (setting up the
+	// ring purges the socket's queue anyway).
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
 			return nil, fmt.Errorf("open capture on %s: %w: %w", iface, ErrPrivilege, err)
 		}
 		return nil, fmt.Errorf("open capture on %s: %w", iface, err)
 	}
-	c := &ringCapture{fd: fd, iface: iface, ifindex: ifi.Index, blocks: max(2, bufferBytes/ringBlockSize)}
+	c := &ringCapture{fd: fd, iface: iface, blocks: max(2, bufferBytes/ringBlockSize)}
 	filter := make([]unix.SockFilter, len(prog))
 	for i, ins := range prog {
 		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
@@ -89,7 +97,6 @@ func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Ca
 		what string
 		do   func() error
 	}{
-		// Attach the filter before binding, so no unfiltered frame queues.
 		{"attach filter", func() error {
 			return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]})
 		}},
@@ -99,6 +106,8 @@ func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Ca
 			c.ring, err = unix.Mmap(fd, 0, c.blocks*ringBlockSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 			return err
 		}},
+		// Last, so that the socket takes frames only once it has its
+		// filter and its ring.
 		{"bind", func() error {
 			return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifi.Index})
 		}},
