@@ -21,12 +21,18 @@ deps: ## install the system packages the build and tests need (Debian, as root)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build: deps ## build bin/trawl (libpcap) and bin/trawl-static (no cgo, AF_PACKET capture)
+# build installs nothing (libpcap-dev must be there: make deps). It waits for
+# deps when a target that installs them is asked for in the same run, as
+# make test, demo and bench do, so that make -j does not build before the
+# install ends.
+DEPS_FIRST := test demo bench
+
+build: | $(if $(filter $(DEPS_FIRST),$(MAKECMDGOALS)),deps) ## build bin/trawl (libpcap) and bin/trawl-static (no cgo, AF_PACKET capture)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/trawl ./cmd/trawl
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/trawl-static ./cmd/trawl
 	$(GO) build -o $(BIN)/trawl-lab-listen ./internal/lab/listen
 
-test: build lint ## run every test: unit, race, fuzz seeds, benchmarks once, lab integration (as root)
+test: deps build lint ## run every test: unit, race, fuzz seeds, benchmarks once, lab integration (as root)
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -tags nopcap ./internal/netio/ ./internal/e2e/
 	$(GO) test -count=1 -race -short $(PKGS)
@@ -46,10 +52,10 @@ fuzz: ## run every fuzz target for FUZZTIME each
 		done; \
 	done
 
-demo: build ## bring up the lab, scan it, print the results, tear it down
+demo: deps build ## bring up the lab, scan it, print the results, tear it down
 	./scripts/demo.sh
 
-bench: build ## run trawl and its peers side by side in the lab and print ratios
+bench: deps build ## run trawl and its peers side by side in the lab and print ratios
 	./scripts/bench.sh
 
 image: ## build the trawl:latest container image (FROM scratch, static binary)

@@ -1,4 +1,6 @@
-// Package deps holds only a test that enforces trawl's import boundaries:
-// pkg/ is pure Go and imports nothing of internal/, only internal/netio
-// captures with libpcap, and cmd/ goes through internal/cli alone.
+// Package deps holds only tests of the repository's shape: its import
+// boundaries (pkg/ is pure Go and imports nothing of internal/ except
+// through the pkg/scan seam, only internal/netio captures with libpcap,
+// cmd/ goes through internal/cli alone, and internal/cli reaches the
+// engine only through pkg/scan), and its Makefile and docs.
 package deps
