@@ -7,8 +7,8 @@ import "strconv"
 // or wraps, a *SyntaxError, so callers can tell bad input from I/O failure
 // with errors.As.
 type SyntaxError struct {
-	// Kind names what was being parsed: "target", "IPv4 address", "port"
-	// or "shard".
+	// Kind names what was being parsed: "target", "block" (of a
+	// blocklist), "IPv4 address", "port" or "shard".
 	Kind string
 	// Token is the offending input, as given.
 	Token string

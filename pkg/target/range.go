@@ -104,7 +104,7 @@ func parseRange(s string) (Range, string) {
 	}
 	ip, reason := parseIPv4(s)
 	if reason != "" {
-		return Range{}, reason + "; a target is an IPv4 address, a CIDR block or an a.b.c.d-e.f.g.h range"
+		return Range{}, reason + targetHint
 	}
 	return Range{First: ip, Last: ip}, ""
 }
@@ -137,13 +137,19 @@ func ParseTargets(tokens []string) ([]Range, error) {
 // `targets.txt:3: bad target "x": ...`; a bad target is a wrapped
 // *SyntaxError, a failed read wraps the reader's error.
 func ReadTargets(r io.Reader, name string) ([]Range, error) {
+	return readRanges(r, name, "target")
+}
+
+// readRanges reads ranges of kind "target" or "block" as ReadTargets
+// describes.
+func readRanges(r io.Reader, name, kind string) ([]Range, error) {
 	br := bufio.NewReader(r)
 	var rs []Range
 	for line := 1; ; line++ {
 		text, err := br.ReadString('\n')
 		text, _, _ = strings.Cut(text, "#")
 		for f := range strings.FieldsFuncSeq(text, isSeparator) {
-			t, perr := ParseTarget(f)
+			t, perr := parseKind(f, kind)
 			if perr != nil {
 				return nil, fmt.Errorf("%s:%d: %w", name, line, perr)
 			}
@@ -153,7 +159,7 @@ func ReadTargets(r io.Reader, name string) ([]Range, error) {
 		case err == io.EOF:
 			return rs, nil
 		case err != nil:
-			return nil, fmt.Errorf("read targets from %s: %w", name, err)
+			return nil, fmt.Errorf("read %ss from %s: %w", kind, name, err)
 		}
 	}
 }
