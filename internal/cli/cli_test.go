@@ -51,7 +51,6 @@ func TestBadInput(t *testing.T) {
 		{"source port too big", []string{"-p", "80", "--source-port", "70000", "198.18.0.1"}, "70000"},
 		{"two send paths", []string{"-p", "80", "--send-eth", "--send-ip", "198.18.0.1"}, "--send-ip"},
 		{"send path for connect", []string{"-p", "80", "--connect", "--send-ip", "198.18.0.1"}, "--send-ip"},
-		{"too many probes for one run", []string{"-p", "1-2", "0.0.0.0/0"}, "--shard"},
 		{"unwritable output", []string{"-p", "80", "-oX", "/nonexistent/out.xml", "127.0.0.1"}, "/nonexistent/out.xml"},
 	}
 	for _, tt := range tests {

@@ -115,6 +115,9 @@ func summary(p scan.Progress, d time.Duration, finished bool) string {
 	if p.Filtered > 0 {
 		s += fmt.Sprintf(", %d filtered", p.Filtered)
 	}
+	if p.Late > 0 {
+		s += fmt.Sprintf(", %d late (after --wait, not reported)", p.Late)
+	}
 	if p.Failed > 0 {
 		s += fmt.Sprintf(", %d not sent (unreachable)", p.Failed)
 	}

@@ -22,11 +22,6 @@ import (
 	"github.com/trawlscan/trawl/pkg/target"
 )
 
-// MaxProbes is the most probes one engine run takes: its bitmap of answered
-// probes costs one bit each (512 MiB here). Larger sweeps must be split
-// into shards; New trusts its caller (pkg/scan) to have checked.
-const MaxProbes = 1 << 32
-
 // Config describes one scan. The zero value of every optional field means
 // its default.
 type Config struct {
@@ -35,8 +30,8 @@ type Config struct {
 	// Perm orders Space. Required; Perm.Len() must equal Space.Len().
 	Perm *target.Permutation
 	// Start and End bound the permutation positions this run probes,
-	// [Start, End), with Start <= End <= Perm.Len() and at most MaxProbes
-	// of them. End zero means Perm.Len().
+	// [Start, End), with Start <= End <= Perm.Len(); New trusts its caller
+	// (pkg/scan) to have checked. End zero means Perm.Len().
 	Start, End uint64
 	// Source and SourcePort are the scanner's address and port in every
 	// probe. Required.
@@ -84,6 +79,9 @@ type Stats struct {
 	Replies, Open, Closed uint64
 	// Duplicates counts valid replies to probes already answered.
 	Duplicates uint64
+	// Late counts valid replies that came after their probe's state was
+	// dropped, more than Wait after its last try; they are not reported.
+	Late uint64
 	// Invalid counts captured replies with a wrong cookie or to a probe
 	// this scan never sent.
 	Invalid uint64
@@ -93,24 +91,22 @@ type Stats struct {
 
 // Engine runs one scan over given senders and capture.
 type Engine struct {
-	cfg      Config
-	senders  []*netio.Sender
-	capture  netio.Capture
-	tpl      *packet.Template
-	src      uint32
-	total    uint64
-	answered *bitmap
-	allDone  chan struct{}
+	cfg     Config
+	senders []*netio.Sender
+	capture netio.Capture
+	tpl     *packet.Template
+	src     uint32
+	total   uint64
+	win     *window
+	allDone chan struct{}
 
-	pass       atomic.Int64
-	next       atomic.Uint64   // next position to claim in the current pass
-	inflight   []atomic.Uint64 // per sender: first position of its unsent batch, or idle
 	sent       atomic.Uint64
 	sendFailed atomic.Uint64
 	replies    atomic.Uint64
 	open       atomic.Uint64
 	closed     atomic.Uint64
 	dups       atomic.Uint64
+	late       atomic.Uint64
 	invalid    atomic.Uint64
 	dropped    atomic.Uint64
 	stop       atomic.Bool
@@ -143,15 +139,15 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 		return nil, err
 	}
 	total := cfg.End - cfg.Start
+	// A probe's state must outlive its last try by Wait, and its tries
+	// are a retry delay apart.
+	delay := retryDelay(cfg.Wait)
+	width := chunkWidth(cfg.Rate, time.Duration(cfg.Retries)*delay+cfg.Wait)
 	e := &Engine{
 		cfg: cfg, senders: senders, capture: capture, tpl: tpl, src: src, total: total,
-		answered: newBitmap(total), allDone: make(chan struct{}),
+		win:     newWindow(cfg.Start, cfg.End, width, cfg.Retries, delay, cfg.Wait, len(senders)),
+		allDone: make(chan struct{}),
 	}
-	e.inflight = make([]atomic.Uint64, len(senders))
-	for i := range e.inflight {
-		e.inflight[i].Store(idle)
-	}
-	e.next.Store(cfg.Start)
 	if total == 0 {
 		close(e.allDone)
 	}
@@ -160,17 +156,22 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 
 // Stats returns a snapshot of the counters. It is safe to call at any time.
 func (e *Engine) Stats() Stats {
-	pos := e.next.Load()
+	pos := e.win.position()
+	pass := 0
+	if pos == e.cfg.End {
+		pass = int(e.win.maxTry.Load())
+	}
 	return Stats{
 		Total:      e.total,
-		Position:   min(pos, e.cfg.End) - e.cfg.Start,
-		Pass:       int(e.pass.Load()),
+		Position:   pos - e.cfg.Start,
+		Pass:       pass,
 		Sent:       e.sent.Load(),
 		SendFailed: e.sendFailed.Load(),
 		Replies:    e.replies.Load(),
 		Open:       e.open.Load(),
 		Closed:     e.closed.Load(),
 		Duplicates: e.dups.Load(),
+		Late:       e.late.Load(),
 		Invalid:    e.invalid.Load(),
 		Dropped:    e.dropped.Load(),
 	}
@@ -183,16 +184,11 @@ const idle = ^uint64(0)
 // start from to cover every probe this run has not yet sent once: every
 // position below it has been sent. Once the first pass is done it is End;
 // retries are not resumed.
-func (e *Engine) Resume() uint64 {
-	if e.pass.Load() > 0 {
-		return e.cfg.End
-	}
-	pos := e.next.Load()
-	for i := range e.inflight {
-		pos = min(pos, e.inflight[i].Load())
-	}
-	return min(pos, e.cfg.End)
-}
+func (e *Engine) Resume() uint64 { return e.win.resume() }
+
+// retryDelay is the pause between two tries of a probe, so that slow
+// answers are not mistaken for loss: the wait, up to a second.
+func retryDelay(wait time.Duration) time.Duration { return min(wait, time.Second) }
 
 // Run scans. It calls out, from one goroutine, for every open port (and
 // every closed one if Config.Closed) as its reply arrives. It returns when
@@ -229,7 +225,7 @@ func (e *Engine) Run(ctx context.Context, out func(result.Result)) error {
 	defer rx.Wait()
 	defer e.stop.Store(true)
 
-	err := e.sendPasses(sendCtx)
+	err := e.sendAll(sendCtx)
 	if err == nil {
 		e.waitQuiet(sendCtx, e.cfg.Wait)
 	}
@@ -241,29 +237,6 @@ func (e *Engine) Run(ctx context.Context, out func(result.Result)) error {
 		return cause
 	}
 	return err
-}
-
-// sendPasses sends the first pass and then the retries, each after a pause
-// that lets late replies to the previous pass arrive, so that slow answers
-// are not mistaken for loss.
-func (e *Engine) sendPasses(ctx context.Context) error {
-	for pass := 0; pass <= e.cfg.Retries; pass++ {
-		if pass > 0 {
-			if e.waitQuiet(ctx, min(e.cfg.Wait, time.Second)) || ctx.Err() != nil {
-				return ctx.Err()
-			}
-			// Pass first: Resume reads it to know the first pass is over.
-			e.pass.Store(int64(pass))
-			e.next.Store(e.cfg.Start)
-		}
-		if err := e.sendPass(ctx, pass); err != nil {
-			return err
-		}
-		if e.isAllDone() {
-			return nil
-		}
-	}
-	return nil
 }
 
 // waitQuiet waits d, or until every probe is answered (then it returns
@@ -289,8 +262,9 @@ func (e *Engine) isAllDone() bool {
 	}
 }
 
-// sendPass runs every sender over the positions of one pass.
-func (e *Engine) sendPass(ctx context.Context, pass int) error {
+// sendAll runs every sender until each pass of each chunk is sent or
+// every probe is answered. The senders share the rate.
+func (e *Engine) sendAll(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	rate := e.cfg.Rate / float64(len(e.senders))
 	burst := e.cfg.Burst / len(e.senders)
@@ -299,16 +273,15 @@ func (e *Engine) sendPass(ctx context.Context, pass int) error {
 	}
 	for i, s := range e.senders {
 		g.Go(func() error {
-			return e.send(ctx, s, &e.inflight[i], pass, pace.New(rate, max(burst, s.Batch())))
+			return e.send(ctx, i, s, pace.New(rate, max(burst, s.Batch())))
 		})
 	}
 	return g.Wait()
 }
 
-// send claims batches of positions and sends their probes until the pass
-// is done, keeping in inflight the first position of the batch it holds.
-// From the second pass on it skips answered probes.
-func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uint64, pass int, p *pace.Limiter) error {
+// send asks the window for batches and sends their probes until there is
+// nothing left to send. From the second try on it skips answered probes.
+func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limiter) error {
 	if e.cfg.LockThreads {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -322,21 +295,28 @@ func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uin
 	buf := make([]byte, int(batch)*packet.SYNLen)
 	pkts := make([][]byte, 0, batch)
 	space, perm, key := e.cfg.Space, e.cfg.Perm, e.cfg.Key
-	for {
-		if e.isAllDone() {
+	idleTimer := time.NewTimer(time.Hour)
+	idleTimer.Stop()
+	for !e.isAllDone() {
+		wk, ok, wait, done := e.win.claim(id, batch, time.Now())
+		if done {
 			return nil
 		}
-		inflight.Store(e.next.Load())
-		first := e.next.Add(batch) - batch
-		if first >= e.cfg.End {
-			inflight.Store(idle)
-			return nil
+		if !ok {
+			idleTimer.Reset(wait)
+			select {
+			case <-idleTimer.C:
+			case <-e.allDone:
+				idleTimer.Stop()
+			case <-ctx.Done():
+				idleTimer.Stop()
+				return ctx.Err()
+			}
+			continue
 		}
-		inflight.Store(first)
-		last := min(first+batch, e.cfg.End)
 		pkts = pkts[:0]
-		for pos := first; pos < last; pos++ {
-			if pass > 0 && e.answered.has(pos-e.cfg.Start) {
+		for pos := wk.lo; pos < wk.hi; pos++ {
+			if wk.p.try > 0 && wk.p.ch.has(pos) {
 				continue
 			}
 			ip, port := space.Index(perm.At(pos))
@@ -344,21 +324,22 @@ func (e *Engine) send(ctx context.Context, s *netio.Sender, inflight *atomic.Uin
 			off := len(pkts) * packet.SYNLen
 			pkts = append(pkts, e.tpl.Put(buf[off:off+packet.SYNLen], ip, port, seq))
 		}
-		if len(pkts) == 0 {
-			inflight.Store(idle)
-			continue
+		// A batch not sent for a failure or cancellation stays claimed,
+		// so that Resume stays below it.
+		if len(pkts) > 0 {
+			if err := p.Wait(ctx, len(pkts)); err != nil {
+				return err
+			}
+			n, err := s.Send(pkts)
+			e.sent.Add(uint64(n))
+			if err != nil {
+				return err
+			}
+			e.sendFailed.Add(uint64(len(pkts) - n))
 		}
-		if err := p.Wait(ctx, len(pkts)); err != nil {
-			return err
-		}
-		n, err := s.Send(pkts)
-		if err != nil {
-			return err
-		}
-		inflight.Store(idle)
-		e.sent.Add(uint64(n))
-		e.sendFailed.Add(uint64(len(pkts) - n))
+		e.win.sent(id, wk, time.Now())
 	}
+	return nil
 }
 
 // receive reads and handles replies until stopped or the capture fails.
@@ -409,10 +390,16 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 		e.invalid.Add(1)
 		return
 	}
-	if e.answered.set(pos - e.cfg.Start) {
+	ch := e.win.lookup(pos)
+	if ch == nil {
+		e.late.Add(1)
+		return
+	}
+	if ch.mark(pos) {
 		e.dups.Add(1)
 		return
 	}
+	ch.answered.Add(1)
 	if e.replies.Add(1) == e.total {
 		close(e.allDone)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket/layers"
 
@@ -32,7 +33,24 @@ func hostileEngine(t testing.TB) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sendOnPaper(e, time.Now())
 	return e
+}
+
+// sendOnPaper hands every position of e's first pass out and marks it
+// sent at now, without sending anything, so that the receiver takes
+// replies to them.
+func sendOnPaper(e *Engine, now time.Time) {
+	for {
+		wk, ok, _, done := e.win.claim(0, e.cfg.End, now)
+		if done || !ok {
+			return
+		}
+		e.win.sent(0, wk, now)
+		if e.win.position() == e.cfg.End {
+			return
+		}
+	}
 }
 
 const scanner = 0xc6130001
@@ -76,6 +94,26 @@ func TestRepliesWeNeverProbed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLateReply checks that a reply which comes after its probe's state
+// is gone, more than Wait after its last try, is counted and not
+// reported: it might have been reported before.
+func TestLateReply(t *testing.T) {
+	e := hostileEngine(t)
+	ip, port := e.cfg.Space.Index(e.cfg.Perm.At(5000))
+	r := packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000,
+		Ack: syncookie.Compute(e.cfg.Key, scanner, ip, 61000, port) + 1, Kind: packet.KindSYNACK}
+	// The chunks retire Wait after their pass was sent; a claim retires them.
+	e.win.claim(0, 1, time.Now().Add(e.cfg.Wait+time.Second))
+	var got []result.Result
+	e.handle(r, func(r result.Result) { got = append(got, r) })
+	if st := e.Stats(); len(got) != 0 || st.Late != 1 || st.Replies != 0 || st.Invalid != 0 {
+		t.Fatalf("late reply: reported %v, stats %+v", got, st)
+	}
+	if n := e.win.live(); n != 0 {
+		t.Errorf("%d chunks still live after the wait", n)
 	}
 }
 

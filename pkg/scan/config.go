@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"net/netip"
 	"time"
 
-	"github.com/trawlscan/trawl/internal/engine"
 	"github.com/trawlscan/trawl/internal/netio"
 	"github.com/trawlscan/trawl/pkg/target"
 )
@@ -27,9 +27,6 @@ const (
 	// DefaultWait is how long a scan waits for replies after its last
 	// probe when Config.Wait is 0.
 	DefaultWait = 2 * time.Second
-	// MaxProbes is the most probes one run may take: the engine keeps one
-	// bit for each. Config.Shard splits a larger space.
-	MaxProbes = engine.MaxProbes
 )
 
 // ErrPrivilege means a raw socket or the capture could not be opened for
@@ -243,8 +240,11 @@ func plan(cfg *Config) (Plan, error) {
 		p.Seed = binary.LittleEndian.Uint64(b[:])
 	}
 	p.Start, p.End = cfg.Shard.Bounds(space.Len())
-	if n := p.End - p.Start; n > MaxProbes {
-		return Plan{}, configErrorf("Shard", "%d probes in one run; the most is %d (one bit each for answers): split the space into shards", n, uint64(MaxProbes))
+	// Every counter of the scan (probes sent, retries included; positions
+	// for --resume) fits in 64 bits: positions are below Space.Len() <=
+	// 2^48, and sends at most (End-Start) × (Retries+1).
+	if hi, _ := bits.Mul64(p.End-p.Start, uint64(cfg.Retries)+1); hi != 0 {
+		return Plan{}, configErrorf("Retries", "%d: %d probes × %d tries overflow the scan's counters", cfg.Retries, p.End-p.Start, cfg.Retries+1)
 	}
 	if cfg.Resume != 0 {
 		if cfg.Resume < p.Start || cfg.Resume > p.End {

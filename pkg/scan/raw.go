@@ -40,7 +40,7 @@ type rawScan struct {
 func (r *rawScan) progress() Progress {
 	s := r.Stats()
 	return Progress{Total: s.Total, Position: s.Position, Pass: s.Pass, Sent: s.Sent, Replies: s.Replies,
-		Open: s.Open, Closed: s.Closed, Invalid: s.Invalid, Dropped: s.Dropped, Failed: s.SendFailed}
+		Open: s.Open, Closed: s.Closed, Invalid: s.Invalid, Late: s.Late, Dropped: s.Dropped, Failed: s.SendFailed}
 }
 
 func (r *rawScan) close() {

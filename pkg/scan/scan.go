@@ -28,6 +28,10 @@ type Progress struct {
 	// Invalid counts captured replies whose cookie did not check out, or
 	// that answer a probe this run never sent.
 	Invalid uint64
+	// Late counts replies that came more than Config.Wait after their
+	// probe's last try, when its state was gone; they are not reported,
+	// since an earlier reply to the same probe may have been.
+	Late uint64
 	// Dropped counts frames the capture lost.
 	Dropped uint64
 	// Failed counts probes that could not be sent (the kernel refused the

@@ -65,7 +65,6 @@ func TestConfigErrors(t *testing.T) {
 			c.Shard, c.FixedSeed, c.Resume = target.Shard{Index: 2, Count: 2}, true, 5
 		}), "Resume"},
 		{"resume past the end", set(func(c *Config) { c.Resume = 257 }), "Resume"},
-		{"too many probes for one run", config(t, "0.0.0.0/0", "1-2"), "Shard"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +77,23 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("Prepare: %v, want %v as from New", err, ce)
 			}
 		})
+	}
+}
+
+// TestAnySize plans the largest IPv4 space, every address × every port, in
+// one run (Prepare sends nothing), and refuses only what would overflow
+// the counters.
+func TestAnySize(t *testing.T) {
+	cfg := config(t, "0.0.0.0/0", "1-65535")
+	cfg.Retries = 2
+	p, err := Prepare(cfg)
+	if err != nil || p.End-p.Start != 1<<32*65535 {
+		t.Fatalf("all of IPv4 × 1-65535: %v, %d probes", err, p.End-p.Start)
+	}
+	cfg.Retries = 1 << 20
+	var ce *ConfigError
+	if _, err := Prepare(cfg); !errors.As(err, &ce) || ce.Field != "Retries" {
+		t.Errorf("2^48 probes × 2^20 tries: %v, want a *ConfigError for Retries", err)
 	}
 }
 
