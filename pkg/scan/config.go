@@ -3,10 +3,12 @@ package scan
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/trawlscan/trawl/internal/netio"
@@ -77,6 +79,14 @@ type Config struct {
 	Targets []target.Range
 	// Exclude are addresses never to probe, even inside Targets.
 	Exclude []target.Range
+	// Blocklist are blocks to skip as well as target.DefaultBlocklist's.
+	// A block is removed only from a target range that strictly contains
+	// it, so a target that is a block, or lies inside one, is scanned as
+	// given (see target.Blocked).
+	Blocklist []target.Range
+	// NoDefaultBlocklist turns target.DefaultBlocklist off, leaving only
+	// Blocklist. The zero value skips IANA's special-purpose space.
+	NoDefaultBlocklist bool
 	// Ports are the TCP ports to probe on every target. Required.
 	Ports target.Ports
 
@@ -167,8 +177,14 @@ func configErrorf(field, format string, a ...any) error {
 // Plan is what a scan will probe and how, decided by New before anything
 // is sent.
 type Plan struct {
-	// Space is every probe of the scan, targets × ports minus excludes.
+	// Space is every probe of the scan: targets × ports, minus excludes
+	// and blocked addresses.
 	Space *target.Space
+	// Excluded counts the target addresses that Config.Exclude removed,
+	// and Blocklisted those of the rest that the blocklist removed, so
+	// Space.Hosts() + Excluded + Blocklisted is the number of distinct
+	// addresses in Config.Targets.
+	Excluded, Blocklisted uint64
 	// Seed orders Space; Shard is the slice of it this scan probes.
 	Seed  uint64
 	Shard target.Shard
@@ -184,6 +200,17 @@ type Plan struct {
 	Fallback error
 	// Loopback reports whether every target is in 127.0.0.0/8.
 	Loopback bool
+	// Interface is where Frames and RawSocket capture replies, and Source
+	// the probes' source address: Config's, or those of the route to the
+	// first target. With Connect, Interface is empty and Source is
+	// Config.Source (the zero Addr lets the kernel choose); before the
+	// method is chosen (Prepare with Auto), both are Config's.
+	Interface string
+	Source    netip.Addr
+	// Rate is the most probes per second that Method holds, retries
+	// included, after its burst; 0 means unpaced. Before the method is
+	// chosen (Prepare with Auto), it is the raw paths' rate.
+	Rate float64
 }
 
 // Prepare checks cfg and returns the plan that New would follow, opening
@@ -223,15 +250,30 @@ func plan(cfg *Config) (Plan, error) {
 	case cfg.Shard.Count > 1 && !cfg.FixedSeed:
 		return Plan{}, configErrorf("Seed", "shard %v needs a fixed seed, so that every shard probes in the same order", cfg.Shard)
 	}
-	space, err := target.NewSpace(cfg.Targets, cfg.Exclude, cfg.Ports)
-	if err != nil {
+	blocks := cfg.Blocklist
+	if !cfg.NoDefaultBlocklist {
+		blocks = append(target.DefaultBlocklist(), blocks...)
+	}
+	blocked := target.Blocked(cfg.Targets, blocks)
+	// With T the targets, E the excludes and B the blocked addresses, the
+	// space holds T − E − B. The excludes remove |T| − |T − E|, and since
+	// T − E and E are disjoint with union T ∪ E, |T − E| = |T ∪ E| − |E|:
+	// counts of merged ranges, however many addresses they span. The
+	// blocklist removes the rest, |T − E| − |T − E − B|.
+	all := target.Count(cfg.Targets)
+	kept := target.Count(slices.Concat(cfg.Targets, cfg.Exclude)) - target.Count(cfg.Exclude)
+	space, err := target.NewSpace(cfg.Targets, slices.Concat(cfg.Exclude, blocked), cfg.Ports)
+	switch {
+	case err != nil && kept > 0 && errors.Is(err, target.ErrEmpty):
+		return Plan{}, configErrorf("Blocklist", "%w: every target address is blocklisted (a block is skipped inside a target that strictly contains it; name the block itself to scan it)", target.ErrEmpty)
+	case err != nil:
 		field := "Targets"
 		if cfg.Ports.Len() == 0 {
 			field = "Ports"
 		}
 		return Plan{}, &ConfigError{Field: field, Err: err}
 	}
-	p := Plan{Space: space, Seed: cfg.Seed, Shard: cfg.Shard, Method: cfg.Method}
+	p := Plan{Space: space, Excluded: all - kept, Blocklisted: kept - space.Hosts(), Seed: cfg.Seed, Shard: cfg.Shard, Method: cfg.Method}
 	if !cfg.FixedSeed {
 		var b [8]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -257,6 +299,11 @@ func plan(cfg *Config) (Plan, error) {
 		if r.First>>24 != 127 || r.Last>>24 != 127 {
 			p.Loopback = false
 		}
+	}
+	p.Interface, p.Source = cfg.Interface, cfg.Source
+	p.Rate, _ = pacing(cfg, p)
+	if cfg.Method == Connect {
+		p.Rate = connectRate(cfg)
 	}
 	return p, nil
 }

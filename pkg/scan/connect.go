@@ -21,14 +21,19 @@ func (connectScan) close() {}
 // openConnect prepares a connect() scan of p. Without a Rate it is paced
 // only by its concurrency and the network.
 func openConnect(cfg *Config, p Plan) (connectScan, error) {
-	rate := cfg.Rate
-	if math.IsInf(rate, 1) {
-		rate = 0
-	}
 	s, err := connect.New(connect.Config{
 		Space: p.Space, Perm: target.NewPermutation(p.Space.Len(), p.Seed), Start: p.Start, End: p.End,
 		Concurrency: cfg.Concurrency, Timeout: cfg.Timeout, Retries: cfg.Retries,
-		Rate: rate, Closed: cfg.Closed, Source: cfg.Source,
+		Rate: connectRate(cfg), Closed: cfg.Closed, Source: cfg.Source,
 	})
 	return connectScan{s}, err
+}
+
+// connectRate is the rate of a connect() scan: Config's, with 0 (and
+// math.Inf(1)) meaning no pacing.
+func connectRate(cfg *Config) float64 {
+	if math.IsInf(cfg.Rate, 1) {
+		return 0
+	}
+	return cfg.Rate
 }

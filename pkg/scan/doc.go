@@ -30,7 +30,18 @@
 // permitted it falls back to a connect() scan. Plan reports the method
 // chosen and, in Fallback, why a faster one was declined. Frames, RawSocket
 // and Connect insist on one path; with Frames or RawSocket a lack of
-// privilege is an error wrapping ErrPrivilege.
+// privilege is an error wrapping ErrPrivilege. DryRun makes the same
+// choice, and returns the same Plan, without opening a socket: it needs no
+// privileges and sends nothing.
+//
+// # Reserved space
+//
+// A scan skips target.DefaultBlocklist, IANA's special-purpose IPv4
+// blocks, plus Config.Blocklist, but only inside a target range that
+// strictly contains a block: all of IPv4 loses them, while a target that
+// is a block or lies inside one, such as 10.0.0.0/8 or 127.0.0.1, is
+// scanned as given. Plan counts the addresses that the blocklist and the
+// excludes removed; Config.NoDefaultBlocklist turns the built-in list off.
 //
 // # Resuming and sharding
 //

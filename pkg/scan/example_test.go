@@ -97,3 +97,26 @@ func ExamplePrepare() {
 	// 512 128 256 42
 	// Seed: shard 2/4 needs a fixed seed, so that every shard probes in the same order
 }
+
+// DryRun shows what a scan would probe and how, opening no socket and
+// sending nothing: here a sweep of all of IPv4 on port 443, which skips
+// IANA's special-purpose blocks, as a connect() scan at 100,000 probes/s.
+// With Method left at Auto, Plan.Method says whether frames, the raw
+// socket or connect() would send, and Plan.Fallback why not a faster one.
+func ExampleDryRun() {
+	targets, _ := target.ParseTargets([]string{"0.0.0.0/0"})
+	exclude, _ := target.ParseTargets([]string{"8.8.8.0/24"})
+	ports, _ := target.ParsePorts("443")
+	p, err := scan.DryRun(scan.Config{
+		Targets: targets, Exclude: exclude, Ports: ports,
+		Method: scan.Connect, Rate: 100000, Seed: 42, FixedSeed: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p.Method, p.Space.Hosts(), p.Excluded, p.Blocklisted)
+	fmt.Printf("%.0f hours at %.0f/s\n", float64(p.End-p.Start)/p.Rate/3600, p.Rate)
+	// Output:
+	// connect 3702258176 256 592708864
+	// 10 hours at 100000/s
+}

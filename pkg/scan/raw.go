@@ -32,9 +32,20 @@ const (
 // rawScan adapts the engine to runner.
 type rawScan struct {
 	*engine.Engine
-	closers  []func()
-	method   Method // Frames or RawSocket
-	declined error  // why not Frames, with Auto
+	closers []func()
+	path    rawPath
+}
+
+// rawPath is how a raw scan sends and captures, decided before anything
+// is opened.
+type rawPath struct {
+	src      netip.Addr // the probes' source address
+	iface    string     // the capture's interface
+	method   Method     // Frames or RawSocket
+	declined error      // why not Frames, with Auto
+	// With Frames, the interface to send on and the gateway's MAC.
+	frameIf string
+	nextHop net.HardwareAddr
 }
 
 func (r *rawScan) progress() Progress {
@@ -50,15 +61,39 @@ func (r *rawScan) close() {
 	r.closers = nil
 }
 
-// openRaw opens the senders and the capture for a raw SYN scan of p, by
-// frames or through the raw socket as cfg.Method allows.
-func openRaw(cfg *Config, p Plan) (*rawScan, error) {
+// choosePath decides how a raw SYN scan of p sends, by frames or through
+// the raw socket as cfg.Method allows (see framesTo), and where it
+// captures. It reads the kernel's route and neighbour tables and opens
+// nothing, so New and DryRun decide alike.
+func choosePath(cfg *Config, p Plan) (rawPath, error) {
 	// One lookup serves the source, the capture and the send path.
 	rt, rtErr := route.Get(p.first())
-	src, iface, err := localEnd(cfg, p, rt, rtErr)
+	var path rawPath
+	var err error
+	if path.src, path.iface, err = localEnd(cfg, p, rt, rtErr); err != nil {
+		return path, err
+	}
+	path.method = RawSocket
+	if cfg.Method != RawSocket {
+		path.frameIf, path.nextHop, path.declined = framesTo(cfg, p, rt, rtErr)
+		switch {
+		case path.declined == nil:
+			path.method = Frames
+		case cfg.Method == Frames:
+			return path, &FramesError{Why: path.declined}
+		}
+	}
+	return path, nil
+}
+
+// openRaw opens the senders and the capture for a raw SYN scan of p, by
+// frames or through the raw socket as choosePath decides.
+func openRaw(cfg *Config, p Plan) (*rawScan, error) {
+	path, err := choosePath(cfg, p)
 	if err != nil {
 		return nil, err
 	}
+	src := path.src
 	sport := cfg.SourcePort
 	if sport == 0 {
 		var b [2]byte
@@ -67,23 +102,12 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 		}
 		sport = 61000 + binary.LittleEndian.Uint16(b[:])%4536
 	}
-	sc := &rawScan{method: RawSocket}
-	var frameIf string
-	var nextHop net.HardwareAddr
-	if cfg.Method != RawSocket {
-		frameIf, nextHop, sc.declined = framesTo(cfg, p, rt, rtErr)
-		switch {
-		case sc.declined == nil:
-			sc.method = Frames
-		case cfg.Method == Frames:
-			return nil, &FramesError{Why: sc.declined}
-		}
-	}
+	sc := &rawScan{path: path}
 	var senders []*netio.Sender
 	for range numSenders(cfg, p) {
 		var s *netio.Sender
-		if sc.method == Frames {
-			s, err = netio.OpenFrameSender(frameIf, nextHop, batch)
+		if path.method == Frames {
+			s, err = netio.OpenFrameSender(path.frameIf, path.nextHop, batch)
 		} else {
 			s, err = netio.OpenSender(src, cfg.Interface, batch)
 		}
@@ -94,7 +118,7 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 		senders = append(senders, s)
 		sc.closers = append(sc.closers, func() { s.Close() })
 	}
-	capture, err := netio.OpenCapture(iface, src, sport, captureBuffer)
+	capture, err := netio.OpenCapture(path.iface, src, sport, captureBuffer)
 	if err != nil {
 		sc.close()
 		return nil, err

@@ -65,21 +65,20 @@ func New(cfg Config) (*Scan, error) {
 		return nil, err
 	}
 	s := &Scan{plan: p}
+	var fallback error // why not raw, with Auto
 	if cfg.Method != Connect {
 		raw, err := openRaw(&cfg, p)
 		switch {
 		case err == nil:
-			s.plan.Method, s.r = raw.method, raw
-			if cfg.Method == Auto {
-				s.plan.Fallback = raw.declined
-			}
+			s.plan.setRaw(&cfg, raw.path)
+			s.r = raw
 			return s, nil
 		case cfg.Method != Auto || !errors.Is(err, ErrPrivilege):
 			return nil, err
 		}
-		s.plan.Fallback = err
+		fallback = err
 	}
-	s.plan.Method = Connect
+	s.plan.setConnect(&cfg, fallback)
 	if s.r, err = openConnect(&cfg, p); err != nil {
 		return nil, err
 	}
