@@ -43,6 +43,16 @@
 // scanned as given. Plan counts the addresses that the blocklist and the
 // excludes removed; Config.NoDefaultBlocklist turns the built-in list off.
 //
+// # Size and memory
+//
+// One scan takes any space, up to all of IPv4 × ports 1-65535 (2^48 probes).
+// The scan keeps state for a probe only while it can still be answered or
+// retried, so its memory follows the rate and Config.Wait, not the size of the
+// space: about 2 × rate × (retries × 1 s + Wait + 1 s) bits. Retries go out
+// while the sweep goes on, a second after the previous try of the same probes.
+// A reply that arrives more than Wait after its probe's last try finds no
+// state; it is counted in Progress.Late and not reported.
+//
 // # Resuming and sharding
 //
 // A scan probes a keyed permutation of the space of targets × ports. Two

@@ -47,8 +47,9 @@ type runner interface {
 	close()
 }
 
-// Scan is one scan, planned and with its sockets open. Its methods are safe
-// for concurrent use, but Run may be called only once.
+// Scan is one scan, planned and with its sockets open. Plan, Progress and
+// Resume are safe to call from any goroutine while Run runs; Run may be
+// called once, and Close once, after Run has returned.
 type Scan struct {
 	plan Plan
 	r    runner
@@ -116,8 +117,8 @@ func (s *Scan) Progress() Progress { return s.r.progress() }
 // to out. It is End once the first pass is done.
 func (s *Scan) Resume() uint64 { return s.r.Resume() }
 
-// Close releases the sockets and the capture. Call it after Run returns,
-// or instead of Run.
+// Close releases the sockets and the capture. Call it once, after Run
+// returns or instead of Run.
 func (s *Scan) Close() error {
 	s.r.close()
 	return nil
