@@ -13,6 +13,10 @@
 #   5       /22 x 1-1024: masscan at several rates, its best against trawl
 #           (masscan runs under timeout, and is stopped if it hangs after --wait)
 #   6       /20 x 1-1024: trawl at rising --rate, the highest with full recall
+#   mem     198.18.0.0/15 x 1-65535 (8.6G probes) with --retries 2, stopped
+#           after MEM_SECONDS (20): RSS each second and peak, unthrottled and
+#           at --rate 500k; with TRAWL_BEFORE=BINARY also that binary,
+#           which may need --shard 1/3 for a space this size
 #   go      packet build + cookie in process (go test -bench BenchmarkProbe)
 #   claims  the design's original claims next to ours; the /16 x 1-1024 case
 #           (67M probes, minutes) runs only with BENCH_FULL=1
@@ -40,7 +44,8 @@ readonly CEILING_RATES=(200k 300k 400k 600k "$FAST")
 readonly ZMAP_STREAMS=128           # zmap -P: probes per address in scenario 3
 readonly S3_ROUNDS=3                # scenario 3's rounds; each tool's median counts
 readonly HANG_GRACE=10              # seconds masscan may hang after its --wait
-readonly ALL_SCENARIOS=(1 2 3 4 5 6 go claims)
+readonly MEM_SECONDS=${MEM_SECONDS:-20} # how long each scenario-mem run sweeps
+readonly ALL_SCENARIOS=(1 2 3 4 5 6 mem go claims)
 
 LAB=$(printf 'bench%03d' $(($$ % 1000)))
 readonly LAB SCAN_NS=$LAB-scan SCAN_IF=trl-$LAB-s
@@ -51,7 +56,7 @@ LAB_UP=0
 LOOP_PID=""
 
 # Per run, keyed by scenario.tool: what the tables and verdicts are made of.
-declare -A LABEL WALL RSS CPU PROBES HITS EXPECTED EXTRA DUPS NOTE RATE SEEN SCAN STOPPED
+declare -A LABEL WALL RSS CPU PROBES HITS EXPECTED EXTRA DUPS NOTE RATE SEEN SCAN STOPPED SERIES
 # Per scenario: RAN[SCENARIO] once it ran, BEST[...] the key of a best run.
 declare -A RAN BEST
 GO_NS="" GO_ALLOCS=""
@@ -429,6 +434,50 @@ scenario_6() {
 	RAN[6]=1
 }
 
+# mem_run KEY LABEL [ARG]... runs trawl over 198.18.0.0/15 x 1-65535 in
+# the scan namespace for MEM_SECONDS, samples its RSS once a second, then
+# stops it with SIGINT as a user would. RSS[KEY] is its peak (VmHWM),
+# SERIES[KEY] the samples in MiB, RATE[KEY] its probes/s.
+mem_run() {
+	local key=$1 label=$2
+	shift 2
+	ip netns exec "$SCAN_NS" "${TRAWL_BIN:-$TRAWL}" -p 1-65535 198.18.0.0/15 -oD "$TMP/$key.ndjson" \
+		--resume-file "$TMP/$key.state" "$@" </dev/null >/dev/null 2>"$TMP/$key.err" &
+	local pid=$! i rss series="" peak=0 virt=0
+	for ((i = 0; i < MEM_SECONDS; i++)); do
+		sleep 1
+		rss=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null) || break
+		[[ -n $rss ]] || break
+		series+="$rss "
+		peak=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || echo "$peak")
+		virt=$(awk '/^VmPeak:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || echo "$virt")
+	done
+	kill -INT "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	LABEL[$key]=$label RSS[$key]=$peak SERIES[$key]=$series
+	local re='([0-9]+) probes sent \(([0-9]+)/s\)'
+	if [[ $(grep '^trawl: stopped after' "$TMP/$key.err" || true) =~ $re ]]; then
+		RATE[$key]=${BASH_REMATCH[2]}
+	else
+		RATE[$key]=0
+		SERIES[$key]+="(no summary: $(tail -n 1 "$TMP/$key.err"))"
+	fi
+	printf '  %-44s peak RSS %6s MiB (virtual %s MiB), %7s probes/s; RSS each second: %s\n' "$label" "$peak" "$virt" "${RATE[$key]}" "${SERIES[$key]}"
+	sleep 1
+}
+
+scenario_mem() {
+	echo "== mem. state bounded by time: 198.18.0.0/15 x 1-65535 (8,589,803,520 probes), --retries 2, each run stopped after ${MEM_SECONDS} s"
+	need_lab
+	mem_run sm.fast "trawl --rate $FAST --retries 2" --rate "$FAST" --retries 2
+	mem_run sm.500k "trawl --rate 500k --retries 2" --rate 500k --retries 2
+	if [[ -n ${TRAWL_BEFORE:-} ]]; then
+		TRAWL_BIN=$TRAWL_BEFORE mem_run sm.before "before: --rate $FAST --retries 2 --shard 1/3" \
+			--rate "$FAST" --retries 2 --shard 1/3 --seed 1
+	fi
+	RAN[mem]=1
+}
+
 scenario_go() {
 	echo "== go: packet build + cookie in process, one core"
 	echo "   go test -run '^\$' -bench BenchmarkProbe -benchtime 2s -cpu 1 ./internal/engine/"
@@ -523,6 +572,11 @@ targets() {
 		holds "1e9 / $GO_NS >= 5e6" || ok=0
 		verdict $ok "packet build + cookie: $GO_ALLOCS allocs/op (want 0), $(awk -v n="$GO_NS" 'BEGIN { printf "%.1fM", 1e3 / n }') probes/s on one core (want >= 5M)"
 	else echo "----  packet build + cookie: not run (scenario go)"; fi
+	if [[ -n ${RAN[mem]:-} ]]; then
+		ok=1
+		holds "${RSS[sm.500k]} <= 64 && ${RATE[sm.500k]} > 0" || ok=0
+		verdict $ok "any space in bounded memory: peak RSS ${RSS[sm.500k]} MiB at --rate 500k --retries 2 over /15 x 1-65535 (want <= 64), ${RSS[sm.fast]} MiB unthrottled at ${RATE[sm.fast]}/s"
+	else echo "----  memory bound: not run (scenario mem)"; fi
 	if [[ -n ${RAN[6]:-} ]]; then
 		if [[ -n ${BEST[s6]} ]]; then
 			echo "INFO  ceiling: ${RATE[${BEST[s6]}]} probes/s at recall >= 0.9999 (${LABEL[${BEST[s6]}]}, /20 x 1-1024)"
