@@ -17,12 +17,29 @@ const tailSize = 64 << 10
 // JSON and XML files lose their trailer, or, if the writer was killed
 // before it wrote one, whatever follows the last whole record, and go on in
 // place, so that the file is again one valid document after Close; the
-// other formats append without a second header. An empty file gets a new
-// document.
+// other formats lose a last line that a killed writer left without its
+// newline, and append without a second header. The file then holds
+// exactly the results that a Reader reads from it. An empty file, or one
+// cut within its first line, gets a new document.
 func NewAppendEncoder(ft Format, f *os.File, m Meta) (Encoder, error) {
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, err
+	}
+	if size > 0 && ft != FormatJSON && ft != FormatXML {
+		cut, err := lineCut(ft, f, size)
+		if err != nil {
+			return nil, err
+		}
+		if cut < size {
+			if err := f.Truncate(cut); err != nil {
+				return nil, err
+			}
+			if _, err := f.Seek(cut, io.SeekStart); err != nil {
+				return nil, err
+			}
+			size = cut
+		}
 	}
 	if size == 0 {
 		return NewEncoder(ft, f, m)
@@ -84,4 +101,48 @@ func trailerCut(ft Format, tail []byte) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// lineCut returns where to cut f, size bytes of a line format, so that
+// records can follow: after its last newline, and, in the grepable format,
+// before a last "Status: Up" line whose "Ports:" line was cut off.
+func lineCut(ft Format, f *os.File, size int64) (int64, error) {
+	cut, err := lastNewline(f, size)
+	if err != nil || ft != FormatGrepable || cut == 0 {
+		return cut, err
+	}
+	start, err := lastNewline(f, cut-1)
+	if err != nil {
+		return 0, err
+	}
+	const status = "\tStatus: Up\n"
+	if n := cut - start; n > int64(len(status)) && n <= 64 {
+		line := make([]byte, n)
+		if _, err := f.ReadAt(line, start); err != nil {
+			return 0, err
+		}
+		if bytes.HasPrefix(line, []byte("Host: ")) && bytes.HasSuffix(line, []byte(status)) {
+			return start, nil
+		}
+	}
+	return cut, nil
+}
+
+// lastNewline returns the offset just after the last newline in the first
+// end bytes of f, or 0 if there is none, reading back from end a block at
+// a time.
+func lastNewline(f *os.File, end int64) (int64, error) {
+	buf := make([]byte, min(end, tailSize))
+	for end > 0 {
+		off := max(0, end-tailSize)
+		b := buf[:end-off]
+		if _, err := f.ReadAt(b, off); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			return off + int64(i) + 1, nil
+		}
+		end = off
+	}
+	return 0, nil
 }

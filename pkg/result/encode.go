@@ -30,7 +30,9 @@ const (
 	FormatJSON
 	// FormatNDJSON writes one JSON object per line (-oD), keys in this
 	// order: {"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open",
-	// "ttl":64,"time":"2026-01-02T15:04:05Z"}. Time is RFC 3339 in UTC.
+	// "reason":"syn-ack","reason_ttl":64,"ttl":64,
+	// "time":"2026-01-02T15:04:05Z"}. Time is RFC 3339 in UTC. "reason" and
+	// "reason_ttl" are left out for ReasonNone.
 	FormatNDJSON
 	// FormatXML is nmap's XML format (-oX), valid against nmap.dtd once
 	// Close has run. Consecutive results for one address share a <host>
@@ -105,7 +107,8 @@ type Meta struct {
 type Encoder interface {
 	// Encode writes r, buffered. It returns an error if r.IP is not IPv4
 	// (wrapping ErrNotIPv4), if r.Status is invalid (wrapping
-	// ErrInvalidStatus), or if an earlier write failed.
+	// ErrInvalidStatus), if r.Reason is out of range (wrapping
+	// ErrInvalidReason), or if an earlier write failed.
 	Encode(r Result) error
 	// Flush writes everything buffered to the underlying writer without
 	// ending the document, so that a reader sees every result encoded so
@@ -328,7 +331,15 @@ func appendJSON(b []byte, r Result) []byte {
 	b = strconv.AppendUint(b, uint64(r.Port), 10)
 	b = append(b, `,"proto":"`+Proto+`","status":"`...)
 	b = append(b, r.Status.String()...)
-	b = append(b, `","ttl":`...)
+	if r.Reason != ReasonNone {
+		b = append(b, `","reason":"`...)
+		b = append(b, r.Reason.String()...)
+		b = append(b, `","reason_ttl":`...)
+		b = strconv.AppendUint(b, uint64(r.ReasonTTL), 10)
+		b = append(b, `,"ttl":`...)
+	} else {
+		b = append(b, `","ttl":`...)
+	}
 	b = strconv.AppendUint(b, uint64(r.TTL), 10)
 	b = append(b, `,"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339)

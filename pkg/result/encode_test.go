@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,17 @@ var (
 		{IP: netip.MustParseAddr("198.18.0.1"), Port: 443, Status: StatusClosed, TTL: 64, Time: testStart.Add(300 * time.Millisecond)},
 		{IP: netip.MustParseAddr("198.18.0.2"), Port: 8081, Status: StatusFiltered, Time: testStart.Add(time.Second)},
 		{IP: netip.MustParseAddr("198.18.0.3"), Port: 22, Status: StatusOpen, TTL: 63, Time: testStart.Add(1100 * time.Millisecond)},
+	}
+
+	// reasonResults are what a scan reports with --show closed,filtered:
+	// every result with its reason, the ICMP ones with the TTL of the
+	// unreachable but none of their own.
+	reasonResults = []Result{
+		{IP: netip.MustParseAddr("198.18.0.1"), Port: 80, Status: StatusOpen, TTL: 64, Reason: ReasonSYNACK, ReasonTTL: 64, Time: testStart},
+		{IP: netip.MustParseAddr("198.18.0.1"), Port: 443, Status: StatusClosed, TTL: 64, Reason: ReasonReset, ReasonTTL: 64, Time: testStart},
+		{IP: netip.MustParseAddr("198.18.0.2"), Port: 22, Status: StatusFiltered, Reason: ReasonPortUnreach, ReasonTTL: 63, Time: testStart},
+		{IP: netip.MustParseAddr("198.18.0.2"), Port: 8081, Status: StatusFiltered, Reason: ReasonAdminProhibited, ReasonTTL: 250, Time: testStart},
+		{IP: netip.MustParseAddr("198.18.0.3"), Port: 22, Status: StatusFiltered, Reason: ReasonNoResponse, Time: testStart},
 	}
 
 	formats = []Format{FormatPlain, FormatList, FormatJSON, FormatNDJSON, FormatXML, FormatGrepable}
@@ -154,6 +166,72 @@ func TestEncodeGolden(t *testing.T) {
 			),
 		},
 		{name: "ndjson empty", f: FormatNDJSON, m: testMeta},
+		{
+			name: "ndjson reasons",
+			f:    FormatNDJSON,
+			m:    testMeta,
+			rs:   reasonResults,
+			want: lines(
+				`{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"198.18.0.1","port":443,"proto":"tcp","status":"closed","reason":"reset","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"198.18.0.2","port":22,"proto":"tcp","status":"filtered","reason":"port-unreach","reason_ttl":63,"ttl":0,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"198.18.0.2","port":8081,"proto":"tcp","status":"filtered","reason":"admin-prohibited","reason_ttl":250,"ttl":0,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"198.18.0.3","port":22,"proto":"tcp","status":"filtered","reason":"no-response","reason_ttl":0,"ttl":0,"time":"2026-01-02T15:04:05Z"}`,
+			),
+		},
+		{
+			name: "json reasons",
+			f:    FormatJSON,
+			m:    testMeta,
+			rs:   reasonResults[2:3],
+			want: lines(
+				"[",
+				`{"ip":"198.18.0.2","port":22,"proto":"tcp","status":"filtered","reason":"port-unreach","reason_ttl":63,"ttl":0,"time":"2026-01-02T15:04:05Z"}`,
+				"]",
+			),
+		},
+		{
+			name: "xml reasons",
+			f:    FormatXML,
+			m:    testMeta,
+			rs:   reasonResults,
+			want: xmlHead + xmlInfo + `<host endtime="1767366245"><status state="up" reason="syn-ack" reason_ttl="64"/>
+<address addr="198.18.0.1" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" method="table" conf="3"/></port>
+<port protocol="tcp" portid="443"><state state="closed" reason="reset" reason_ttl="64"/><service name="https" method="table" conf="3"/></port>
+</ports>
+</host>
+<host endtime="1767366245"><status state="up" reason="user-set" reason_ttl="0"/>
+<address addr="198.18.0.2" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="22"><state state="filtered" reason="port-unreach" reason_ttl="63"/><service name="ssh" method="table" conf="3"/></port>
+<port protocol="tcp" portid="8081"><state state="filtered" reason="admin-prohibited" reason_ttl="250"/></port>
+</ports>
+</host>
+<host endtime="1767366245"><status state="up" reason="user-set" reason_ttl="0"/>
+<address addr="198.18.0.3" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="22"><state state="filtered" reason="no-response" reason_ttl="0"/><service name="ssh" method="table" conf="3"/></port>
+</ports>
+</host>
+<runstats><finished time="1767366246" timestr="Fri Jan  2 15:04:06 2026" summary="trawl 0.1.0 done at Fri Jan  2 15:04:06 2026; 4 IP addresses (3 hosts up) scanned in 1.50 seconds" elapsed="1.50" exit="success"/><hosts up="3" down="1" total="4"/>
+</runstats>
+</nmaprun>
+`,
+		},
+		{
+			name: "grepable reasons: nmap's layout has no field for them",
+			f:    FormatGrepable,
+			m:    testMeta,
+			rs:   reasonResults,
+			want: grepHead + lines(
+				"Host: 198.18.0.1 ()\tStatus: Up",
+				"Host: 198.18.0.1 ()\tPorts: 80/open/tcp//http///, 443/closed/tcp//https///",
+				"Host: 198.18.0.2 ()\tStatus: Up",
+				"Host: 198.18.0.2 ()\tPorts: 22/filtered/tcp//ssh///, 8081/filtered/tcp/////",
+				"Host: 198.18.0.3 ()\tStatus: Up",
+				"Host: 198.18.0.3 ()\tPorts: 22/filtered/tcp//ssh///",
+				"# trawl 0.1.0 done at Fri Jan  2 15:04:06 2026 -- 4 IP addresses (3 hosts up) scanned in 1.50 seconds",
+			),
+		},
 		{
 			name: "ndjson time in UTC",
 			f:    FormatNDJSON,
@@ -425,6 +503,7 @@ func validDocs(t *testing.T, f Format) map[string]string {
 		"flushed":     flushed.String(),
 		"many":        encode(t, f, testMeta, many),
 		"interleaved": encode(t, f, testMeta, interleaved),
+		"reasons":     encode(t, f, testMeta, reasonResults),
 	}
 }
 
@@ -747,6 +826,7 @@ func TestEncodeErrors(t *testing.T) {
 		{"IPv4-mapped IPv6", Result{IP: netip.MustParseAddr("::ffff:198.18.0.1"), Port: 80, Status: StatusOpen}, ErrNotIPv4},
 		{"zero status", Result{IP: ok.IP, Port: 80}, ErrInvalidStatus},
 		{"status out of range", Result{IP: ok.IP, Port: 80, Status: StatusFiltered + 1}, ErrInvalidStatus},
+		{"reason out of range", Result{IP: ok.IP, Port: 80, Status: StatusFiltered, Reason: maxReason + 1}, ErrInvalidReason},
 	}
 	for _, f := range formats {
 		e, err := NewEncoder(f, io.Discard, testMeta)
@@ -797,9 +877,10 @@ func TestEncodeAllocs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			rs := append(slices.Clone(testResults), reasonResults...)
 			i := 0
 			allocs := testing.AllocsPerRun(1000, func() {
-				if err := e.Encode(testResults[i%len(testResults)]); err != nil {
+				if err := e.Encode(rs[i%len(rs)]); err != nil {
 					t.Fatal(err)
 				}
 				i++

@@ -113,22 +113,24 @@ func (e *encoder) appendXMLPort(b []byte, r Result) []byte {
 		e.beginHost(r.IP)
 		b = append(b, `<host endtime="`...)
 		b = strconv.AppendInt(b, r.Time.Unix(), 10)
+		reason, ttl := e.hostReason(r)
 		b = append(b, `"><status state="up" reason="`...)
-		b = append(b, e.hostReason(r.Status)...)
+		b = append(b, reason...)
 		b = append(b, `" reason_ttl="`...)
-		b = strconv.AppendUint(b, uint64(r.TTL), 10)
+		b = strconv.AppendUint(b, uint64(ttl), 10)
 		b = append(b, "\"/>\n<address addr=\""...)
 		b = r.IP.AppendTo(b)
 		b = append(b, "\" addrtype=\"ipv4\"/>\n<ports>"...)
 	}
 	b = append(b, `<port protocol="`+Proto+`" portid="`...)
 	b = strconv.AppendUint(b, uint64(r.Port), 10)
+	reason, ttl := e.portReason(r)
 	b = append(b, `"><state state="`...)
 	b = append(b, r.Status.String()...)
 	b = append(b, `" reason="`...)
-	b = append(b, e.portReason(r.Status)...)
+	b = append(b, reason...)
 	b = append(b, `" reason_ttl="`...)
-	b = strconv.AppendUint(b, uint64(r.TTL), 10)
+	b = strconv.AppendUint(b, uint64(ttl), 10)
 	b = append(b, `"/>`...)
 	if name := Service(r.Port); name != "" {
 		b = append(b, `<service name="`...)
@@ -138,27 +140,32 @@ func (e *encoder) appendXMLPort(b []byte, r Result) []byte {
 	return append(b, "</port>\n"...)
 }
 
-// portReason returns nmap's reason for a port's state.
-func (e *encoder) portReason(s Status) string {
-	switch {
-	case s == StatusOpen:
-		return "syn-ack"
-	case s == StatusClosed && e.meta.Connect:
-		return "conn-refused"
-	case s == StatusClosed:
-		return "reset"
+// portReason returns nmap's reason for r's state and the TTL of the reply
+// that gave it: r's own, or, for ReasonNone, one derived from its Status
+// with r.TTL.
+func (e *encoder) portReason(r Result) (string, uint8) {
+	if r.Reason != ReasonNone {
+		return r.Reason.String(), r.ReasonTTL
 	}
-	return "no-response"
+	switch {
+	case r.Status == StatusOpen:
+		return "syn-ack", r.TTL
+	case r.Status == StatusClosed && e.meta.Connect:
+		return "conn-refused", r.TTL
+	case r.Status == StatusClosed:
+		return "reset", r.TTL
+	}
+	return "no-response", r.TTL
 }
 
-// hostReason returns nmap's reason for calling a host up, given the status
-// of its first port: the reply itself, or "user-set" for no reply, as nmap
-// says with -Pn.
-func (e *encoder) hostReason(s Status) string {
-	if s == StatusFiltered {
-		return "user-set"
+// hostReason returns nmap's reason for calling a host up, given its first
+// port's result, and that reason's TTL: the port's reply, or "user-set"
+// for a filtered port, as nmap says with -Pn.
+func (e *encoder) hostReason(r Result) (string, uint8) {
+	if r.Status == StatusFiltered {
+		return "user-set", 0
 	}
-	return e.portReason(s)
+	return e.portReason(r)
 }
 
 // appendXMLTrailer appends <runstats> and closes <nmaprun>.

@@ -15,8 +15,9 @@ import (
 // MaxLineLen is the longest line, in bytes, that an NDJSONReader accepts.
 const MaxLineLen = 64 << 10
 
-// SyntaxError reports a line of NDJSON input that does not decode to a
-// Result. The NDJSONReader that returned it goes on with the next line.
+// SyntaxError reports a line of input that does not decode to a Result.
+// The NDJSONReader or Reader that returned it goes on with the next line,
+// except a Reader of XML, which stops.
 type SyntaxError struct {
 	// Line is the 1-based number of the bad line.
 	Line int
@@ -36,9 +37,13 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // per line, for example to merge the outputs of shards. Blank lines are
 // skipped, keys may come in any order, and unknown keys are ignored. "ip",
 // "port" and "status" are required; "proto", if present, must be "tcp";
-// "ttl" defaults to 0 and "time" to the zero time. Times are kept in UTC to
+// "ttl" defaults to 0 and "time" to the zero time. "reason", if present,
+// must be a word ParseReason takes, and "reason_ttl" (default 0) is read
+// with it only, as the encoders write them. Times are kept in UTC to
 // the second, the precision the encoders write, so that every Result read
-// encodes back to a line that reads as the same Result.
+// encodes back to a line that reads as the same Result. A last line without
+// its newline is read too; a Reader, for files that a killed writer may
+// have cut, skips it.
 //
 // An NDJSONReader is not safe for concurrent use.
 type NDJSONReader struct {
@@ -86,12 +91,14 @@ func (d *NDJSONReader) Next() (Result, error) {
 // jsonResult is the shape of one NDJSON line; pointers tell missing keys
 // from zero values.
 type jsonResult struct {
-	IP     *string `json:"ip"`
-	Port   *uint16 `json:"port"`
-	Proto  *string `json:"proto"`
-	Status *string `json:"status"`
-	TTL    uint8   `json:"ttl"`
-	Time   *string `json:"time"`
+	IP        *string `json:"ip"`
+	Port      *uint16 `json:"port"`
+	Proto     *string `json:"proto"`
+	Status    *string `json:"status"`
+	Reason    *string `json:"reason"`
+	ReasonTTL uint8   `json:"reason_ttl"`
+	TTL       uint8   `json:"ttl"`
+	Time      *string `json:"time"`
 }
 
 // errMissing is wrapped by the error for a line without a required key.
@@ -125,6 +132,12 @@ func parseNDJSON(line []byte) (Result, error) {
 		return Result{}, fmt.Errorf("status: %w", err)
 	}
 	r := Result{IP: ip, Port: *j.Port, Status: status, TTL: j.TTL}
+	if j.Reason != nil {
+		if r.Reason, err = ParseReason(*j.Reason); err != nil {
+			return Result{}, fmt.Errorf("reason: %w", err)
+		}
+		r.ReasonTTL = j.ReasonTTL
+	}
 	if j.Time != nil {
 		t, err := time.Parse(time.RFC3339, *j.Time)
 		if err != nil {

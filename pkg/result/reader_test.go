@@ -46,6 +46,8 @@ func TestNDJSONReaderLenient(t *testing.T) {
 		IP: netip.MustParseAddr("198.18.0.1"), Port: 80, Status: StatusOpen, TTL: 64,
 		Time: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
 	}
+	withReason := want
+	withReason.Reason, withReason.ReasonTTL = ReasonSYNACK, 64
 	tests := []struct {
 		name  string
 		input string
@@ -56,7 +58,9 @@ func TestNDJSONReaderLenient(t *testing.T) {
 		{"no final newline", `{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{want}},
 		{"CRLF and blank lines", "\r\n" + `{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","ttl":64,"time":"2026-01-02T15:04:05Z"}` + "\r\n\r\n", []Result{want}},
 		{"keys in another order, spaces", ` { "time" : "2026-01-02T15:04:05Z", "status":"open", "ttl":64, "port":80, "ip":"198.18.0.1" } `, []Result{want}},
-		{"unknown keys", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z","reason":"syn-ack","banner":{"x":[1,2]}}`, []Result{want}},
+		{"unknown keys", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z","service":"http","banner":{"x":[1,2]}}`, []Result{want}},
+		{"reason", `{"ip":"198.18.0.1","port":80,"status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{withReason}},
+		{"reason_ttl without reason", `{"ip":"198.18.0.1","port":80,"status":"open","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{want}},
 		{"offset and fraction", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T16:04:05.999+01:00"}`, []Result{want}},
 		{"optional keys missing", `{"ip":"198.18.0.1","port":80,"status":"open"}`, []Result{{IP: want.IP, Port: 80, Status: StatusOpen}}},
 	}
@@ -102,6 +106,9 @@ func TestNDJSONReaderErrors(t *testing.T) {
 		{"port string", `{"ip":"198.18.0.1","port":"80","status":"open"}`, "cannot unmarshal string"},
 		{"udp", `{"ip":"198.18.0.1","port":53,"proto":"udp","status":"open"}`, `proto "udp": only "tcp" is supported`},
 		{"bad status", `{"ip":"198.18.0.1","port":80,"status":"up"}`, `status: invalid port status "up"`},
+		{"bad reason", `{"ip":"198.18.0.1","port":80,"status":"filtered","reason":"icmp"}`, `reason: invalid reason "icmp"`},
+		{"empty reason", `{"ip":"198.18.0.1","port":80,"status":"open","reason":""}`, `reason: invalid reason ""`},
+		{"reason_ttl too big", `{"ip":"198.18.0.1","port":80,"status":"open","reason":"syn-ack","reason_ttl":256}`, "cannot unmarshal number 256"},
 		{"ttl too big", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":256}`, "cannot unmarshal number 256"},
 		{"bad time", `{"ip":"198.18.0.1","port":80,"status":"open","time":"1700000000"}`, "time: parsing time"},
 		{"year out of range in UTC", `{"ip":"198.18.0.1","port":80,"status":"open","time":"0000-01-01T00:00:00+01:00"}`, "year -1 in UTC is out of range"},

@@ -26,7 +26,8 @@ const (
 	// StatusClosed means the port answered with a RST, or refused a
 	// connection.
 	StatusClosed
-	// StatusFiltered means the port did not answer.
+	// StatusFiltered means the port did not answer, or an ICMP
+	// unreachable came back instead.
 	StatusFiltered
 )
 
@@ -82,21 +83,33 @@ type Result struct {
 	Port uint16
 	// Status is what the port was found to be.
 	Status Status
-	// TTL is the IP time-to-live of the reply; 0 if unknown, as in a
-	// connect() scan or for a filtered port.
+	// TTL is the IP time-to-live of the target's TCP reply, the SYN-ACK or
+	// RST; 0 if there was none, as in a connect() scan or for a filtered
+	// port.
 	TTL uint8
+	// Reason is why the port has its Status, in nmap's words; ReasonNone
+	// if not known.
+	Reason Reason
+	// ReasonTTL is the IP time-to-live of the reply that gave Reason: TTL
+	// for a SYN-ACK or RST, the ICMP message's for an unreachable (which a
+	// router on the way may have sent), and 0 when no packet gave it
+	// (no-response, a connect() scan).
+	ReasonTTL uint8
 	// Time is when the reply was seen. Encoders write it to the second.
 	Time time.Time
 }
 
-// check returns an error if r cannot be encoded: its IP is not IPv4, or its
-// Status is invalid.
+// check returns an error if r cannot be encoded: its IP is not IPv4, its
+// Status is invalid or its Reason is out of range.
 func (r Result) check() error {
 	if !r.IP.Is4() {
 		return fmt.Errorf("result for %v port %d: %w", r.IP, r.Port, ErrNotIPv4)
 	}
 	if !r.Status.valid() {
 		return fmt.Errorf("result for %v port %d: %w %d", r.IP, r.Port, ErrInvalidStatus, r.Status)
+	}
+	if r.Reason > maxReason {
+		return fmt.Errorf("result for %v port %d: %w %d", r.IP, r.Port, ErrInvalidReason, r.Reason)
 	}
 	return nil
 }

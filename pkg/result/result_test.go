@@ -3,6 +3,7 @@ package result
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -39,6 +40,65 @@ func TestStatus(t *testing.T) {
 			t.Errorf("ParseStatus(%q) error = %v; want ErrInvalidStatus naming the input", bad, err)
 		}
 	}
+}
+
+func TestReason(t *testing.T) {
+	want := []string{"", "syn-ack", "reset", "conn-refused", "no-response", "net-unreach", "host-unreach",
+		"proto-unreach", "port-unreach", "net-prohibited", "host-prohibited", "admin-prohibited", "Reason(12)"}
+	for i, w := range want {
+		r := Reason(i)
+		if got := r.String(); got != w {
+			t.Errorf("Reason(%d).String() = %q, want %q", i, got, w)
+		}
+		got, err := ParseReason(w)
+		switch {
+		case r != ReasonNone && r <= maxReason && (err != nil || got != r):
+			t.Errorf("ParseReason(%q) = %v, %v; want %v", w, got, err, r)
+		case (r == ReasonNone || r > maxReason) && !errors.Is(err, ErrInvalidReason):
+			t.Errorf("ParseReason(%q) = %v, %v; want ErrInvalidReason", w, got, err)
+		}
+	}
+	for _, bad := range []string{"Syn-Ack", "syn-ack ", "unknown", "user-set", "dest-unreach"} {
+		if _, err := ParseReason(bad); !errors.Is(err, ErrInvalidReason) || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("ParseReason(%q) error = %v; want ErrInvalidReason naming the input", bad, err)
+		}
+	}
+}
+
+// TestUnreachReason checks every ICMP code against nmap's table
+// (scan_engine_raw.cc and portreasons.cc): the seven codes that make a TCP
+// port filtered, with their words, and no other.
+func TestUnreachReason(t *testing.T) {
+	want := map[uint8]string{0: "net-unreach", 1: "host-unreach", 2: "proto-unreach", 3: "port-unreach",
+		9: "net-prohibited", 10: "host-prohibited", 13: "admin-prohibited"}
+	for code := range 256 {
+		r, ok := UnreachReason(uint8(code))
+		w, filtered := want[uint8(code)]
+		if ok != filtered || r.String() != w {
+			t.Errorf("UnreachReason(%d) = %q, %v; want %q, %v", code, r, ok, w, filtered)
+		}
+	}
+}
+
+func ExampleUnreachReason() {
+	for _, code := range []uint8{3, 4, 13} {
+		r, filtered := UnreachReason(code)
+		fmt.Printf("code %d: filtered %v, reason %q\n", code, filtered, r)
+	}
+	// Output:
+	// code 3: filtered true, reason "port-unreach"
+	// code 4: filtered false, reason ""
+	// code 13: filtered true, reason "admin-prohibited"
+}
+
+func ExampleParseReason() {
+	r, err := ParseReason("admin-prohibited")
+	fmt.Println(r, err, r == ReasonAdminProhibited)
+	_, err = ParseReason("icmp")
+	fmt.Println(err)
+	// Output:
+	// admin-prohibited <nil> true
+	// invalid reason "icmp": want one of nmap's words, such as syn-ack, reset or port-unreach
 }
 
 // nmapServices is where Debian's nmap package puts its table of services.

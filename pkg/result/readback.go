@@ -1,0 +1,518 @@
+package result
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// maxReadLine is the longest line, in bytes, that a Reader accepts. The
+// longest line trawl writes is a grepable "Ports:" line for one address
+// with every port, at most 65535 entries of 38 bytes, about 2.5 MB.
+const maxReadLine = 4 << 20
+
+// Reader reads back the results in a document that an Encoder wrote, in
+// any Format, as a resumed scan does to learn what its outputs already
+// hold. It reads what trawl writes, not every file a format allows: the
+// header, trailer and comment lines are skipped, and a trailer in the
+// middle, as a document continued by NewAppendEncoder after a clean stop
+// has, is no error.
+//
+// The input may end anywhere, as a writer killed in the middle of a write
+// leaves it. A record the end cuts into is skipped, as is a record whose
+// end the cut may have left undone, so that a Reader returns exactly the
+// results that NewAppendEncoder keeps when it continues the file:
+//   - in the line formats (plain, list, NDJSON, grepable), a last line
+//     without its newline, whole grepable host line included;
+//   - in JSON, a last object without its closing brace;
+//   - in XML, a <host> until its </host> and the newline after it are
+//     read.
+//
+// Not every format holds every field. JSON and NDJSON give every field.
+// Plain and grepable give no TTL, no Reason and the zero Time; list gives
+// no TTL and no Reason. XML gives the Reason and ReasonTTL it holds, which
+// the encoder derived from the Status and TTL for a result without a
+// Reason; it gives the ReasonTTL as the TTL too when the reason is the
+// target's TCP reply (syn-ack, reset, conn-refused), else no TTL; and it
+// gives every port of a host record the time of the record's first reply
+// (its endtime). Times are in UTC, to the second.
+//
+// A Reader is not safe for concurrent use.
+type Reader struct {
+	f     Format
+	s     *bufio.Scanner // for the line formats
+	x     *xml.Decoder   // for XML
+	in    *eofReader     // under x
+	line  int            // 1-based number of the last line read
+	queue []Result       // results read, oldest first
+	next  int            // queue[next:] are not yet returned
+	err   error          // sticky: io.EOF or an error that ends the input
+	host  xmlHost        // the XML host record being read
+	done  []Result       // an XML host record read up to its </host>
+}
+
+// NewReader returns a Reader of the results in r, a document in format f,
+// buffered. It returns an error wrapping ErrInvalidFormat for a Format it
+// does not know.
+func NewReader(f Format, r io.Reader) (*Reader, error) {
+	d := &Reader{f: f}
+	switch f {
+	case FormatPlain, FormatList, FormatJSON, FormatNDJSON, FormatGrepable:
+		d.s = bufio.NewScanner(r)
+		d.s.Buffer(make([]byte, 0, 4096), maxReadLine)
+		d.s.Split(scanWholeLines)
+	case FormatXML:
+		d.in = &eofReader{r: bufio.NewReader(r)}
+		d.x = xml.NewDecoder(d.in)
+	default:
+		return nil, fmt.Errorf("%w %d", ErrInvalidFormat, f)
+	}
+	return d, nil
+}
+
+// Next returns the next result. At the end of the input, whole or cut, it
+// returns io.EOF.
+//
+// A record that does not decode gives a *SyntaxError. In the line formats
+// the next call goes on with the line after it; in XML every later call
+// returns the same error. A failure to read, or a line longer than 4 MiB,
+// gives an error that every later call returns.
+func (d *Reader) Next() (Result, error) {
+	for d.next == len(d.queue) {
+		if d.err != nil {
+			return Result{}, d.err
+		}
+		d.queue, d.next = d.queue[:0], 0
+		var err error
+		if d.x != nil {
+			err = d.readXML()
+		} else {
+			err = d.readLine()
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	}
+	d.next++
+	return d.queue[d.next-1], nil
+}
+
+// scanWholeLines is a bufio.SplitFunc that returns each line with its
+// newline, and at the end of the input a last line without one, so that
+// the caller can tell that it was cut.
+func scanWholeLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i+1], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+// readLine reads one line and queues its results. It returns a
+// *SyntaxError for a line that does not decode, and sets d.err at the end
+// of the input.
+func (d *Reader) readLine() error {
+	if !d.s.Scan() {
+		if err := d.s.Err(); err != nil {
+			d.err = fmt.Errorf("read line %d: %w", d.line+1, err)
+		} else {
+			d.err = io.EOF
+		}
+		return nil
+	}
+	d.line++
+	raw := d.s.Bytes()
+	cut := raw[len(raw)-1] != '\n'
+	if cut && d.f != FormatJSON {
+		// A killed writer's last line; NewAppendEncoder cuts it off.
+		return nil
+	}
+	b := bytes.TrimSpace(raw)
+	var err error
+	switch d.f {
+	case FormatPlain:
+		err = d.parsePlain(b)
+	case FormatList:
+		err = d.parseList(b)
+	case FormatNDJSON:
+		err = d.parseJSON(b)
+	case FormatJSON:
+		// The array's brackets are on lines of their own, except when
+		// NewAppendEncoder continued a file cut just after its "[".
+		b = bytes.TrimSpace(bytes.TrimPrefix(b, []byte("[")))
+		b = bytes.TrimSuffix(b, []byte(","))
+		if len(b) == 0 || bytes.Equal(b, []byte("]")) {
+			return nil
+		}
+		err = d.parseJSON(b)
+		if err != nil && cut {
+			// An object cut before its closing brace; NewAppendEncoder
+			// keeps only whole objects.
+			return nil
+		}
+	case FormatGrepable:
+		err = d.parseGrepable(b)
+	}
+	if err != nil {
+		return &SyntaxError{Line: d.line, Err: err}
+	}
+	return nil
+}
+
+// parsePlain queues the result of "198.18.0.1:80" or
+// "198.18.0.1:81 closed".
+func (d *Reader) parsePlain(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	ap, st, _ := bytes.Cut(b, []byte(" "))
+	r := Result{Status: StatusOpen}
+	if len(st) > 0 {
+		s, err := ParseStatus(string(st))
+		if err != nil {
+			return err
+		}
+		r.Status = s
+	}
+	a, err := netip.ParseAddrPort(string(ap))
+	if err != nil {
+		return fmt.Errorf("%q: %w", ap, err)
+	}
+	if !a.Addr().Is4() {
+		return fmt.Errorf("%q: %w", ap, ErrNotIPv4)
+	}
+	r.IP, r.Port = a.Addr(), a.Port()
+	d.queue = append(d.queue, r)
+	return nil
+}
+
+// parseList queues the result of "open tcp 80 198.18.0.1 1700000000". It
+// skips blank lines and "#" comments, such as the header and the trailer.
+func (d *Reader) parseList(b []byte) error {
+	if len(b) == 0 || b[0] == '#' {
+		return nil
+	}
+	f := bytes.Fields(b)
+	if len(f) != 5 {
+		return fmt.Errorf("%d fields, want 5: status, protocol, port, address and time", len(f))
+	}
+	s, err := ParseStatus(string(f[0]))
+	if err != nil {
+		return err
+	}
+	if string(f[1]) != Proto {
+		return fmt.Errorf("protocol %q: only %q is supported", f[1], Proto)
+	}
+	port, err := parsePort(f[2])
+	if err != nil {
+		return err
+	}
+	ip, err := parseIPv4(f[3])
+	if err != nil {
+		return err
+	}
+	t, err := parseUnix(f[4])
+	if err != nil {
+		return err
+	}
+	d.queue = append(d.queue, Result{IP: ip, Port: port, Status: s, Time: t})
+	return nil
+}
+
+// parseJSON queues the result of one NDJSON line, or of one element of a
+// JSON array on its own line.
+func (d *Reader) parseJSON(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	r, err := parseNDJSON(b)
+	if err != nil {
+		return err
+	}
+	d.queue = append(d.queue, r)
+	return nil
+}
+
+// parseGrepable queues the results of a grepable "Ports:" line, such as
+// "Host: 198.18.0.1 ()\tPorts: 80/open/tcp//http///, 81/closed/tcp/////",
+// or of none if one entry does not decode. It skips blank lines, "#"
+// comments and "Status:" lines.
+func (d *Reader) parseGrepable(b []byte) error {
+	if len(b) == 0 || b[0] == '#' {
+		return nil
+	}
+	rest, ok := bytes.CutPrefix(b, []byte("Host: "))
+	if !ok {
+		return errors.New(`want a "Host: " line or a "#" comment`)
+	}
+	addr, fields, ok := bytes.Cut(rest, []byte(" ("))
+	if !ok {
+		return errors.New(`no " (" after the address`)
+	}
+	ip, err := parseIPv4(addr)
+	if err != nil {
+		return err
+	}
+	_, fields, ok = bytes.Cut(fields, []byte(")\t"))
+	if !ok {
+		return errors.New(`no ")<tab>" after the host name`)
+	}
+	ports, ok := bytes.CutPrefix(fields, []byte("Ports: "))
+	if !ok {
+		if bytes.HasPrefix(fields, []byte("Status: ")) {
+			return nil
+		}
+		return errors.New(`want "Status: " or "Ports: " after the address`)
+	}
+	ports, _, _ = bytes.Cut(ports, []byte("\t"))
+	n := len(d.queue)
+	for entry := range bytes.SplitSeq(ports, []byte(", ")) {
+		// port/state/protocol/owner/service/rpc info/version/
+		f := bytes.Split(entry, []byte("/"))
+		if len(f) != 8 {
+			d.queue = d.queue[:n]
+			return fmt.Errorf("port entry %q: %d fields, want 8", entry, len(f))
+		}
+		port, err := parsePort(f[0])
+		if err == nil {
+			if string(f[2]) != Proto {
+				err = fmt.Errorf("protocol %q: only %q is supported", f[2], Proto)
+			}
+		}
+		var s Status
+		if err == nil {
+			s, err = ParseStatus(string(f[1]))
+		}
+		if err != nil {
+			d.queue = d.queue[:n]
+			return fmt.Errorf("port entry %q: %w", entry, err)
+		}
+		d.queue = append(d.queue, Result{IP: ip, Port: port, Status: s})
+	}
+	return nil
+}
+
+// parsePort parses a decimal TCP port, 0-65535.
+func parsePort(b []byte) (uint16, error) {
+	n, err := strconv.ParseUint(string(b), 10, 16)
+	if err != nil {
+		return 0, fmt.Errorf("port %q: want a number from 0 to 65535", b)
+	}
+	return uint16(n), nil
+}
+
+// parseIPv4 parses a dotted-quad IPv4 address.
+func parseIPv4(b []byte) (netip.Addr, error) {
+	ip, err := netip.ParseAddr(string(b))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("address: %w", err)
+	}
+	if !ip.Is4() {
+		return netip.Addr{}, fmt.Errorf("address %q: %w", b, ErrNotIPv4)
+	}
+	return ip, nil
+}
+
+// The Unix seconds of the first and the last second of years 0-9999 in
+// UTC, the times the JSON formats can write.
+const (
+	minUnix = -62167219200
+	maxUnix = 253402300799
+)
+
+// parseUnix parses Unix seconds into a UTC time in years 0-9999.
+func parseUnix(b []byte) (time.Time, error) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || n < minUnix || n > maxUnix {
+		return time.Time{}, fmt.Errorf("time %q: want Unix seconds in years 0-9999", b)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// eofReader is the byte reader under a Reader's xml.Decoder. It notes when
+// the input ends, so that a syntax error there can be told to be a cut.
+type eofReader struct {
+	r   *bufio.Reader
+	eof bool
+}
+
+// Read implements io.Reader.
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.eof = e.eof || err == io.EOF
+	return n, err
+}
+
+// ReadByte implements io.ByteReader, which xml.Decoder uses rather than
+// buffering again, so that it reads no further than it has parsed.
+func (e *eofReader) ReadByte() (byte, error) {
+	b, err := e.r.ReadByte()
+	e.eof = e.eof || err == io.EOF
+	return b, err
+}
+
+// xmlHost is what a Reader has read of an XML <host> record.
+type xmlHost struct {
+	in    bool       // inside <host>
+	ip    netip.Addr // from <address>
+	time  time.Time  // from endtime
+	port  *Result    // the <port> being read; nil outside one
+	ports []Result   // the whole <port> elements read
+}
+
+// readXML reads XML tokens until a host record is whole, and queues its
+// results; it sets d.err at the end of the input or at a syntax error.
+func (d *Reader) readXML() error {
+	for {
+		tok, err := d.x.Token()
+		if err != nil {
+			return d.endXML(err)
+		}
+		if d.done != nil {
+			// Something, normally the newline, follows </host>:
+			// NewAppendEncoder keeps this record.
+			d.queue, d.done = d.done, nil
+		}
+		if err := d.xmlToken(tok); err != nil {
+			line, _ := d.x.InputPos()
+			d.err = &SyntaxError{Line: line, Err: err}
+			return d.err
+		}
+		if len(d.queue) > 0 {
+			return nil
+		}
+	}
+}
+
+// endXML handles the error that ends the XML input: io.EOF or a syntax
+// error at the end of the input are a cut, anything else is returned.
+func (d *Reader) endXML(err error) error {
+	var se *xml.SyntaxError
+	switch {
+	case err == io.EOF || errors.As(err, &se) && d.in.eof:
+		d.err = io.EOF
+		return nil
+	case errors.As(err, &se):
+		d.err = &SyntaxError{Line: se.Line, Err: errors.New(se.Msg)}
+	default:
+		d.err = fmt.Errorf("read XML: %w", err)
+	}
+	return d.err
+}
+
+// xmlToken takes one token of an nmap XML document.
+func (d *Reader) xmlToken(tok xml.Token) error {
+	h := &d.host
+	switch t := tok.(type) {
+	case xml.StartElement:
+		switch t.Name.Local {
+		case "host":
+			*h = xmlHost{in: true, ports: h.ports[:0]}
+			if v, ok := attr(t, "endtime"); ok {
+				tm, err := parseUnix([]byte(v))
+				if err != nil {
+					return fmt.Errorf("<host endtime>: %w", err)
+				}
+				h.time = tm
+			}
+		case "address":
+			if !h.in {
+				return errors.New("<address> outside <host>")
+			}
+			if v, _ := attr(t, "addrtype"); v != "ipv4" {
+				return fmt.Errorf(`<address addrtype=%q>: want "ipv4"`, v)
+			}
+			v, _ := attr(t, "addr")
+			ip, err := parseIPv4([]byte(v))
+			if err != nil {
+				return fmt.Errorf("<address>: %w", err)
+			}
+			h.ip = ip
+		case "port":
+			if !h.in {
+				return errors.New("<port> outside <host>")
+			}
+			if v, _ := attr(t, "protocol"); v != Proto {
+				return fmt.Errorf("<port protocol=%q>: only %q is supported", v, Proto)
+			}
+			v, _ := attr(t, "portid")
+			port, err := parsePort([]byte(v))
+			if err != nil {
+				return fmt.Errorf("<port>: %w", err)
+			}
+			h.port = &Result{Port: port}
+		case "state":
+			if h.port == nil {
+				return nil // <status> and the like are not about a port
+			}
+			v, _ := attr(t, "state")
+			s, err := ParseStatus(v)
+			if err != nil {
+				return fmt.Errorf("<state>: %w", err)
+			}
+			h.port.Status = s
+			v, _ = attr(t, "reason")
+			if h.port.Reason, err = ParseReason(v); err != nil {
+				return fmt.Errorf("<state>: %w", err)
+			}
+			if v, ok := attr(t, "reason_ttl"); ok {
+				ttl, err := strconv.ParseUint(v, 10, 8)
+				if err != nil {
+					return fmt.Errorf("<state reason_ttl=%q>: want a number from 0 to 255", v)
+				}
+				h.port.ReasonTTL = uint8(ttl)
+			}
+			if tcpReply(h.port.Reason) {
+				h.port.TTL = h.port.ReasonTTL
+			}
+		}
+	case xml.EndElement:
+		switch t.Name.Local {
+		case "port":
+			if h.port == nil {
+				return nil
+			}
+			if h.port.Status == StatusInvalid {
+				return fmt.Errorf("<port portid=\"%d\"> without a <state>", h.port.Port)
+			}
+			h.ports = append(h.ports, *h.port)
+			h.port = nil
+		case "host":
+			if !h.ip.IsValid() {
+				return errors.New("<host> without an IPv4 <address>")
+			}
+			done := make([]Result, len(h.ports))
+			for i, r := range h.ports {
+				r.IP, r.Time = h.ip, h.time
+				done[i] = r
+			}
+			d.done = done
+			h.in = false
+		}
+	}
+	return nil
+}
+
+// tcpReply reports whether r is the target's TCP reply, whose TTL is the
+// result's TTL as well as its ReasonTTL.
+func tcpReply(r Reason) bool {
+	return r == ReasonSYNACK || r == ReasonReset || r == ReasonConnRefused
+}
+
+// attr returns the value of the attribute of e with the given local name.
+func attr(e xml.StartElement, name string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Name.Local == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
