@@ -20,8 +20,9 @@ type pcapCapture struct {
 	iface string
 }
 
-// OpenCapture opens a libpcap capture on iface for IPv4 TCP replies to
-// src:port: snapshot length 128, a bufferBytes kernel buffer, a 10 ms read
+// OpenCapture opens a libpcap capture on iface for IPv4 replies to probes
+// from src:port (TCP SYN-ACKs and RSTs, ICMP unreachables quoting a
+// probe): snapshot length snapLen, a bufferBytes kernel buffer, a 10 ms read
 // timeout (not immediate mode, which wakes the reader for every packet and
 // halves the send rate) and the kernel BPF filter Filter(src, port).
 func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Capture, error) {

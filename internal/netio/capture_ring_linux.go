@@ -52,9 +52,10 @@ type ringCapture struct {
 	dropped atomic.Uint64
 }
 
-// OpenCapture opens an AF_PACKET ring capture on iface for IPv4 TCP
-// replies to src:port, with about bufferBytes of ring (at least 2 blocks
-// of 1 MiB) and a 10 ms read timeout.
+// OpenCapture opens an AF_PACKET ring capture on iface for IPv4 replies
+// to probes from src:port (TCP SYN-ACKs and RSTs, ICMP unreachables
+// quoting a probe), with about bufferBytes of ring (at least 2 blocks of
+// 1 MiB) and a 10 ms read timeout.
 func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Capture, error) {
 	ifi, err := net.InterfaceByName(iface)
 	if err != nil {

@@ -29,6 +29,35 @@ func filterFrame(t *testing.T, edit func(*layers.IPv4, *layers.TCP)) []byte {
 	return serialize(t, ether(layers.EthernetTypeIPv4), ip, tcp)
 }
 
+// quotedProbe builds, with gopacket, a probe from 198.19.0.1:61000 to
+// 198.18.0.9:80 after edit has changed its headers, as an ICMP error
+// quotes it.
+func quotedProbe(t *testing.T, edit func(*layers.IPv4, *layers.TCP)) []byte {
+	t.Helper()
+	ip := &layers.IPv4{Version: 4, TTL: 64, Flags: layers.IPv4DontFragment, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(198, 19, 0, 1).To4(), DstIP: net.IPv4(198, 18, 0, 9).To4()}
+	tcp := &layers.TCP{SrcPort: 61000, DstPort: 80, SYN: true, Seq: 7, Window: 64240}
+	if edit != nil {
+		edit(ip, tcp)
+	}
+	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
+		t.Fatal(err)
+	}
+	return serialize(t, ip, tcp)
+}
+
+// icmpFrame builds, with gopacket, an Ethernet frame carrying an ICMP
+// message of type typ and code from 198.18.0.9 to 198.19.0.1 around quote,
+// after edit has changed its IP header.
+func icmpFrame(t *testing.T, edit func(*layers.IPv4), typ uint8, code uint8, quote []byte) []byte {
+	t.Helper()
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolICMPv4, SrcIP: net.IPv4(198, 18, 0, 9).To4(), DstIP: net.IPv4(198, 19, 0, 1).To4()}
+	if edit != nil {
+		edit(ip)
+	}
+	icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, code)}
+	return serialize(t, ether(layers.EthernetTypeIPv4), ip, icmp, gopacket.Payload(quote))
+}
+
 // ether returns an Ethernet header from 02:00:00:00:00:02 to
 // 02:00:00:00:00:01 for a payload of type et.
 func ether(et layers.EthernetType) *layers.Ethernet {
@@ -93,6 +122,17 @@ func TestFilterProgramAgreesWithPcap(t *testing.T) {
 	badIHL := filterFrame(t, nil)
 	badIHL[14] = 0x44 // version 4, IHL 4: shorter than any IPv4 header
 
+	// ICMP messages to 198.19.0.1 quoting a probe from it.
+	probe := quotedProbe(t, nil)
+	probeOpts := quotedProbe(t, func(ip *layers.IPv4, _ *layers.TCP) { ip.Options = recordRoute })
+	unreach := func(code uint8, quote []byte) []byte {
+		return icmpFrame(t, nil, layers.ICMPv4TypeDestinationUnreachable, code, quote)
+	}
+	portUnreach := unreach(3, probe)
+	icmpOpts := icmpFrame(t, func(ip *layers.IPv4) {
+		ip.Options = []layers.IPv4Option{{OptionType: 148, OptionLength: 4, OptionData: []byte{0, 0}}}
+	}, layers.ICMPv4TypeDestinationUnreachable, 13, probeOpts)
+
 	tests := []struct {
 		name  string
 		frame []byte
@@ -144,6 +184,26 @@ func TestFilterProgramAgreesWithPcap(t *testing.T) {
 		{"ICMP port unreachable quoting a SYN-ACK", serialize(t, ether(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4),
 			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4CodePort)},
 			gopacket.Payload(synACK[14:42])), false},
+		{"ICMP port unreachable quoting our probe", portUnreach, true},
+		{"ICMP net unreachable quoting our probe", unreach(0, probe), true},
+		{"ICMP admin prohibited quoting our probe", unreach(13, probe), true},
+		{"ICMP fragmentation needed quoting our probe (the engine ignores the code)", unreach(4, probe), true},
+		{"ICMP unreachable quoting 8 bytes of our probe's TCP", unreach(3, probe[:28]), true},
+		{"ICMP unreachable quoting our probe's source port only", unreach(3, probe[:22]), true},
+		{"ICMP unreachable, both IP headers with options", icmpOpts, true},
+		{"ICMP unreachable, quote with options, cut in the source port", unreach(13, probeOpts[:61]), false},
+		{"ICMP unreachable, quote cut in the source port", unreach(3, probe[:21]), false},
+		{"ICMP unreachable, quote cut before the source address", unreach(3, probe[:15]), false},
+		{"ICMP unreachable with no quote", unreach(3, nil), false},
+		{"ICMP port unreachable cut in the ICMP header", portUnreach[:34+1], false},
+		{"ICMP unreachable quoting another source port", unreach(3, quotedProbe(t, func(_ *layers.IPv4, tcp *layers.TCP) { tcp.SrcPort = 61001 })), false},
+		{"ICMP unreachable quoting another source address", unreach(3, quotedProbe(t, func(ip *layers.IPv4, _ *layers.TCP) { ip.SrcIP = net.IPv4(198, 19, 0, 2).To4() })), false},
+		{"ICMP unreachable quoting UDP", unreach(3, quotedProbe(t, func(ip *layers.IPv4, _ *layers.TCP) { ip.Protocol = layers.IPProtocolUDP })), false},
+		{"ICMP unreachable to another address", icmpFrame(t, func(ip *layers.IPv4) { ip.DstIP = net.IPv4(198, 19, 0, 2).To4() }, layers.ICMPv4TypeDestinationUnreachable, 3, probe), false},
+		{"ICMP unreachable, later fragment", icmpFrame(t, func(ip *layers.IPv4) { ip.FragOffset = 20 }, layers.ICMPv4TypeDestinationUnreachable, 3, probe), false},
+		{"ICMP time exceeded quoting our probe", icmpFrame(t, nil, layers.ICMPv4TypeTimeExceeded, 0, probe), false},
+		{"ICMP redirect quoting our probe", icmpFrame(t, nil, layers.ICMPv4TypeRedirect, 1, probe), false},
+		{"ICMP echo reply", icmpFrame(t, nil, layers.ICMPv4TypeEchoReply, 0, probe), false},
 		{"ARP", serialize(t, ether(layers.EthernetTypeARP), &layers.ARP{
 			AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, Operation: layers.ARPRequest,
 			SourceHwAddress: []byte{2, 0, 0, 0, 0, 2}, SourceProtAddress: []byte{198, 18, 0, 9}, DstHwAddress: make([]byte, 6), DstProtAddress: []byte{198, 19, 0, 1},

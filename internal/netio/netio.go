@@ -1,10 +1,6 @@
 package netio
 
-import (
-	"errors"
-	"fmt"
-	"net/netip"
-)
+import "errors"
 
 // ErrTimeout is returned by Capture.ReadPacket when its read timeout
 // expired with no packet. The caller checks for stop and reads again.
@@ -46,9 +42,3 @@ const (
 	LinkRaw               // raw IPv4, no link header (tun devices)
 	LinkLinuxSLL          // Linux cooked capture (the "any" pseudo-device)
 )
-
-// Filter returns the BPF filter, in pcap-filter(7) syntax, that passes
-// exactly the IPv4 TCP SYN-ACKs and RSTs sent to src:port.
-func Filter(src netip.Addr, port uint16) string {
-	return fmt.Sprintf("ip dst host %s and tcp dst port %d and (tcp[13] & 0x12 == 0x12 or tcp[13] & 0x04 != 0)", src, port)
-}

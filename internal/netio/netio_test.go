@@ -129,6 +129,30 @@ func frame(t *testing.T, dst net.IP, dport uint16, syn, ack, rst bool, frag bool
 	return buf.Bytes()
 }
 
+// unreachTo builds an Ethernet frame carrying an ICMP message of type typ
+// from 198.18.0.9 to dst, quoting a probe from dst:sport to 198.18.0.9:80.
+func unreachTo(t *testing.T, dst net.IP, typ uint8, sport uint16) []byte {
+	t.Helper()
+	probeIP := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: dst.To4(), DstIP: net.IPv4(198, 18, 0, 9).To4()}
+	probe := &layers.TCP{SrcPort: layers.TCPPort(sport), DstPort: 80, SYN: true, Seq: 7}
+	if err := probe.SetNetworkLayerForChecksum(probeIP); err != nil {
+		t.Fatal(err)
+	}
+	quote := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if err := gopacket.SerializeLayers(quote, opts, probeIP, probe); err != nil {
+		t.Fatal(err)
+	}
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, EthernetType: layers.EthernetTypeIPv4}
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolICMPv4, SrcIP: net.IPv4(198, 18, 0, 9).To4(), DstIP: dst.To4()}
+	icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 3)}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, opts, eth, ip, icmp, gopacket.Payload(quote.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func TestFilterProgram(t *testing.T) {
 	us := net.IPv4(198, 19, 0, 1)
 	prog, err := FilterProgram(netip.MustParseAddr("198.19.0.1"), 61000)
@@ -157,6 +181,10 @@ func TestFilterProgram(t *testing.T) {
 		{"other address", frame(t, net.IPv4(198, 19, 0, 2), 61000, true, true, false, false), false},
 		{"fragment", frame(t, us, 61000, true, true, false, true), false},
 		{"ARP", append(make([]byte, 12), 0x08, 0x06, 0, 0), false},
+		{"ICMP unreachable quoting our probe", unreachTo(t, us, 3, 61000), true},
+		{"ICMP unreachable quoting another port's probe", unreachTo(t, us, 3, 61001), false},
+		{"ICMP unreachable to another address", unreachTo(t, net.IPv4(198, 19, 0, 2), 3, 61000), false},
+		{"ICMP echo reply", unreachTo(t, us, 0, 61000), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
