@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"github.com/trawlscan/trawl/internal/netio"
+	"github.com/trawlscan/trawl/pkg/result"
 	"github.com/trawlscan/trawl/pkg/syncookie"
 	"github.com/trawlscan/trawl/pkg/target"
 )
 
 // TestEveryProbeOncePerTry runs whole scans of small spaces into silence,
 // where every try of every probe must go out, and checks that each probe
-// of the space is sent exactly retries+1 times and nothing else is sent:
-// across target lists with excludes, port lists, shards, resume points and
-// chunk widths, with one and with two senders.
+// of the space is sent exactly retries+1 times and nothing else is sent,
+// and that, with Filtered, each is reported silent exactly once, whether
+// its chunk retired during the scan or was swept at its end: across
+// target lists with excludes, port lists, shards, resume points and chunk
+// widths, with one and with two senders.
 func TestEveryProbeOncePerTry(t *testing.T) {
 	spaces := []struct{ targets, excludes, ports string }{
 		{"198.18.0.0/30", "", "80"},
@@ -42,17 +45,18 @@ func TestEveryProbeOncePerTry(t *testing.T) {
 					// third and two thirds in.
 					for _, cut := range []uint64{0, 1, 3} {
 						cases++
-						sent := map[netip.AddrPort]int{}
+						sent, silent := map[netip.AddrPort]int{}, map[netip.AddrPort]int{}
 						for idx := 1; idx <= count; idx++ {
 							shard := target.Shard{Index: idx, Count: count}
 							start, end := shard.Bounds(n)
 							mid := start + (end-start)*cut/3
 							for _, r := range [][2]uint64{{start, mid}, {mid, end}} {
-								runSilent(t, space, perm, r[0], r[1], retries, width, 1+int(r[0]%2), sent)
+								runSilent(t, space, perm, r[0], r[1], retries, width, 1+int(r[0]%2), sent, silent)
 							}
 						}
 						name := fmt.Sprintf("%s × %s shards %d retries %d width %d cut %d/3", sp.targets, sp.ports, count, retries, width, cut)
 						checkOncePerTry(t, name, space, sent, retries+1)
+						checkOncePerTry(t, name+" (reported silent)", space, silent, 1)
 						probes += int(n) * (retries + 1)
 					}
 				}
@@ -63,8 +67,9 @@ func TestEveryProbeOncePerTry(t *testing.T) {
 }
 
 // runSilent scans positions [start, end) of space into a network that
-// never answers and adds every probe it sends to sent.
-func runSilent(t *testing.T, space *target.Space, perm *target.Permutation, start, end uint64, retries int, width uint64, senders int, sent map[netip.AddrPort]int) {
+// never answers, with Filtered, and adds every probe it sends to sent and
+// every probe it reports silent to silent.
+func runSilent(t *testing.T, space *target.Space, perm *target.Permutation, start, end uint64, retries int, width uint64, senders int, sent, silent map[netip.AddrPort]int) {
 	t.Helper()
 	if start == end {
 		return
@@ -73,7 +78,7 @@ func runSilent(t *testing.T, space *target.Space, perm *target.Permutation, star
 	cfg := Config{
 		Space: space, Perm: perm, Start: start, End: end,
 		Source: netip.MustParseAddr("198.19.0.1"), SourcePort: 61000, Key: syncookie.Key{K0: 3, K1: 4},
-		Retries: retries, Wait: time.Millisecond,
+		Retries: retries, Wait: time.Millisecond, Filtered: true,
 	}
 	var ss []*netio.Sender
 	for range senders {
@@ -86,8 +91,17 @@ func runSilent(t *testing.T, space *target.Space, perm *target.Permutation, star
 	e.win.width = width // narrow chunks, so that small spaces span many
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := e.Run(ctx, nil); err != nil {
+	err = e.Run(ctx, func(r result.Result) {
+		if r.Status != result.StatusFiltered || r.Reason != result.ReasonNoResponse {
+			t.Errorf("reported %+v from silence", r)
+		}
+		silent[netip.AddrPortFrom(r.IP, r.Port)]++
+	})
+	if err != nil {
 		t.Fatalf("[%d, %d) retries %d width %d: %v", start, end, retries, width, err)
+	}
+	if st := e.Stats(); st.Silent != end-start {
+		t.Fatalf("[%d, %d) retries %d width %d: %d silent, want %d", start, end, retries, width, st.Silent, end-start)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -56,6 +57,10 @@ type Config struct {
 	Grace time.Duration
 	// Closed reports closed ports as well as open ones.
 	Closed bool
+	// Filtered reports filtered ports as well as open ones: those answered
+	// by an ICMP unreachable, and those still unanswered Wait after their
+	// last try, with result.ReasonNoResponse, one result per probe.
+	Filtered bool
 	// LockThreads locks each sender to an OS thread and, while Run runs,
 	// sets the process-wide GOMAXPROCS to one P per sender plus one for
 	// the receiver (see Run). False leaves the runtime as it is.
@@ -74,16 +79,26 @@ type Stats struct {
 	Sent uint64
 	// SendFailed counts probes the kernel refused to send.
 	SendFailed uint64
-	// Replies counts valid replies (first answers only); Open and Closed
-	// split them.
+	// Replies counts valid TCP replies (first answers only); Open and
+	// Closed split them.
 	Replies, Open, Closed uint64
+	// Unreachable counts probes first answered by a valid ICMP destination
+	// unreachable (codes 0-3, 9, 10, 13), which makes the port filtered.
+	// They are not retried, and count as answered for early completion.
+	Unreachable uint64
+	// Silent counts probes still unanswered when their state was dropped,
+	// Wait after their last try, and, when a scan ends without being
+	// cancelled, those left: filtered, with no response. Replies +
+	// Unreachable + Silent is Total once such a scan is done.
+	Silent uint64
 	// Duplicates counts valid replies to probes already answered.
 	Duplicates uint64
 	// Late counts valid replies that came after their probe's state was
 	// dropped, more than Wait after its last try; they are not reported.
 	Late uint64
 	// Invalid counts captured replies with a wrong cookie or to a probe
-	// this scan never sent.
+	// this scan never sent, and ICMP unreachables with a code that says
+	// nothing about the port, such as fragmentation needed.
 	Invalid uint64
 	// Dropped counts frames the capture lost.
 	Dropped uint64
@@ -100,16 +115,24 @@ type Engine struct {
 	win     *window
 	allDone chan struct{}
 
-	sent       atomic.Uint64
-	sendFailed atomic.Uint64
-	replies    atomic.Uint64
-	open       atomic.Uint64
-	closed     atomic.Uint64
-	dups       atomic.Uint64
-	late       atomic.Uint64
-	invalid    atomic.Uint64
-	dropped    atomic.Uint64
-	stop       atomic.Bool
+	sent        atomic.Uint64
+	sendFailed  atomic.Uint64
+	answered    atomic.Uint64 // first answers of any kind, for completion
+	replies     atomic.Uint64
+	open        atomic.Uint64
+	closed      atomic.Uint64
+	unreachable atomic.Uint64
+	silent      atomic.Uint64
+	dups        atomic.Uint64
+	late        atomic.Uint64
+	invalid     atomic.Uint64
+	dropped     atomic.Uint64
+	stop        atomic.Bool
+	// finished tells the receiver, before stop, that the scan ended
+	// without a cancellation or failure: every probe has had every try
+	// and the wait, so the probes of every live chunk still unanswered
+	// are silent.
+	finished atomic.Bool
 }
 
 // New checks cfg and returns an Engine that sends through senders (one
@@ -162,18 +185,20 @@ func (e *Engine) Stats() Stats {
 		pass = int(e.win.maxTry.Load())
 	}
 	return Stats{
-		Total:      e.total,
-		Position:   pos - e.cfg.Start,
-		Pass:       pass,
-		Sent:       e.sent.Load(),
-		SendFailed: e.sendFailed.Load(),
-		Replies:    e.replies.Load(),
-		Open:       e.open.Load(),
-		Closed:     e.closed.Load(),
-		Duplicates: e.dups.Load(),
-		Late:       e.late.Load(),
-		Invalid:    e.invalid.Load(),
-		Dropped:    e.dropped.Load(),
+		Total:       e.total,
+		Position:    pos - e.cfg.Start,
+		Pass:        pass,
+		Sent:        e.sent.Load(),
+		SendFailed:  e.sendFailed.Load(),
+		Replies:     e.replies.Load(),
+		Open:        e.open.Load(),
+		Closed:      e.closed.Load(),
+		Unreachable: e.unreachable.Load(),
+		Silent:      e.silent.Load(),
+		Duplicates:  e.dups.Load(),
+		Late:        e.late.Load(),
+		Invalid:     e.invalid.Load(),
+		Dropped:     e.dropped.Load(),
 	}
 }
 
@@ -191,11 +216,13 @@ func (e *Engine) Resume() uint64 { return e.win.resume() }
 func retryDelay(wait time.Duration) time.Duration { return min(wait, time.Second) }
 
 // Run scans. It calls out, from one goroutine, for every open port (and
-// every closed one if Config.Closed) as its reply arrives. It returns when
-// every probe is answered, when Wait has passed after the last probe, or,
-// after ctx is cancelled, when Grace has passed; then the error is
-// ctx.Err(). A send or capture failure ends the scan with that error. Run
-// may be called once.
+// every closed one if Config.Closed, every filtered one if
+// Config.Filtered) as its reply arrives, or, for a probe that stays
+// silent, once its state is dropped. It returns when every probe is
+// answered, when Wait has passed after the last probe, or, after ctx is
+// cancelled, when Grace has passed; then the error is ctx.Err(). A send
+// or capture failure ends the scan with that error. Run may be called
+// once.
 //
 // With Config.LockThreads, Run gives each sender an OS thread of its own,
 // locked, and holds GOMAXPROCS at one P per sender plus one for the
@@ -236,6 +263,7 @@ func (e *Engine) Run(ctx context.Context, out func(result.Result)) error {
 	if cause := context.Cause(sendCtx); cause != nil {
 		return cause
 	}
+	e.finished.Store(err == nil)
 	return err
 }
 
@@ -342,11 +370,25 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 	return nil
 }
 
-// receive reads and handles replies until stopped or the capture fails.
+// receive reads and handles replies until stopped or the capture fails,
+// and sweeps the chunks the window retires. When stopped it sweeps those
+// whose wait is over, or, if the scan finished, every chunk left.
 func (e *Engine) receive(out func(result.Result)) error {
 	dec := packet.NewDecoder(linkLayer(e.capture.Link()))
 	lastStats := time.Now()
+	var retired []*chunk
+	defer func() {
+		if e.finished.Load() {
+			e.win.retireAll()
+		} else {
+			e.win.retireDue(time.Now())
+		}
+		e.sweep(retired, out)
+	}()
 	for n := 0; !e.stop.Load(); n++ {
+		if e.win.pending.Load() {
+			retired = e.sweep(retired, out)
+		}
 		// Look at the clock only on an idle read or every 4096 frames,
 		// not once a reply, to refresh the capture's drop counter.
 		frame, err := e.capture.ReadPacket()
@@ -374,9 +416,65 @@ func (e *Engine) pollStats() {
 	}
 }
 
-// handle validates one reply and reports it.
+// sweep takes the chunks the window has retired, reusing buf, counts their
+// unanswered probes as silent and, with Config.Filtered, reports each as
+// filtered with no response. It runs on the receiver's goroutine, the one
+// that marks answers: a chunk is out of the ring before it is swept, so
+// every answer to it is marked by then, and any later one finds no chunk
+// and is late. No probe is reported twice.
+func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
+	buf = e.win.takeRetired(buf[:0])
+	now := time.Now()
+	for _, ch := range buf {
+		var silent uint64
+		for i, w := range ch.words {
+			lo := ch.lo + uint64(i)*64
+			unanswered := ^w
+			if n := ch.hi - lo; n < 64 {
+				unanswered &= 1<<n - 1
+			}
+			silent += uint64(bits.OnesCount64(unanswered))
+			for ; e.cfg.Filtered && unanswered != 0; unanswered &= unanswered - 1 {
+				pos := lo + uint64(bits.TrailingZeros64(unanswered))
+				ip, port := e.cfg.Space.Index(e.cfg.Perm.At(pos))
+				out(result.Result{IP: target.AddrOf(ip), Port: port, Status: result.StatusFiltered, Reason: result.ReasonNoResponse, Time: now})
+			}
+		}
+		e.silent.Add(silent)
+	}
+	clear(buf)
+	return buf
+}
+
+// handle validates one reply and reports it. A SYN-ACK must acknowledge
+// the cookie + 1; a RST may carry the cookie + 1 (RFC 9293) or the cookie
+// itself, as some stacks and firewalls send it; an ICMP unreachable must
+// quote the cookie as its probe's sequence number, and is checked against
+// the quoted addresses and ports, which the decoder puts in Src and Dst.
 func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
-	if r.DstIP != e.src || r.DstPort != e.cfg.SourcePort || !syncookie.Valid(e.cfg.Key, e.src, r.SrcIP, e.cfg.SourcePort, r.SrcPort, r.Ack) {
+	if r.DstIP != e.src || r.DstPort != e.cfg.SourcePort {
+		e.invalid.Add(1)
+		return
+	}
+	cookie := syncookie.Compute(e.cfg.Key, e.src, r.SrcIP, e.cfg.SourcePort, r.SrcPort)
+	res := result.Result{IP: target.AddrOf(r.SrcIP), Port: r.SrcPort}
+	var valid, report bool
+	switch r.Kind {
+	case packet.KindSYNACK:
+		valid = r.Ack == cookie+1
+		res.Status, res.Reason, res.TTL, res.ReasonTTL = result.StatusOpen, result.ReasonSYNACK, r.TTL, r.TTL
+		report = true
+	case packet.KindRST:
+		valid = r.Ack == cookie+1 || r.Ack == cookie
+		res.Status, res.Reason, res.TTL, res.ReasonTTL = result.StatusClosed, result.ReasonReset, r.TTL, r.TTL
+		report = e.cfg.Closed
+	case packet.KindUnreach:
+		res.Reason, valid = result.UnreachReason(r.Code)
+		valid = valid && r.Seq == cookie
+		res.Status, res.ReasonTTL = result.StatusFiltered, r.TTL
+		report = e.cfg.Filtered
+	}
+	if !valid {
 		e.invalid.Add(1)
 		return
 	}
@@ -400,24 +498,22 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 		return
 	}
 	ch.answered.Add(1)
-	if e.replies.Add(1) == e.total {
+	if e.answered.Add(1) == e.total {
 		close(e.allDone)
 	}
-	status := result.StatusClosed
-	if r.Kind == packet.KindSYNACK {
-		status = result.StatusOpen
+	switch res.Status {
+	case result.StatusOpen:
+		e.replies.Add(1)
 		e.open.Add(1)
-	} else {
+	case result.StatusClosed:
+		e.replies.Add(1)
 		e.closed.Add(1)
+	default:
+		e.unreachable.Add(1)
 	}
-	if status == result.StatusOpen || e.cfg.Closed {
-		out(result.Result{
-			IP:     target.AddrOf(r.SrcIP),
-			Port:   r.SrcPort,
-			Status: status,
-			TTL:    r.TTL,
-			Time:   time.Now(),
-		})
+	if report {
+		res.Time = time.Now()
+		out(res)
 	}
 }
 

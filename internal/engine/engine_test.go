@@ -23,16 +23,19 @@ import (
 
 // fakeNet is a network at the socket seam: every SYN written to it is
 // answered, like a kernel would, with a SYN-ACK for open ports and an RST
-// otherwise, unless the target is silent or the probe or reply is lost.
+// otherwise, unless the target is silent, a firewall answers for it with
+// an ICMP unreachable, or the probe or reply is lost.
 type fakeNet struct {
 	mu      sync.Mutex
 	rng     *rand.Rand
 	open    map[netip.AddrPort]bool
 	silent  func(ip uint32) bool
-	loss    float64 // each way
+	unreach func(ip uint32) (code uint8, ok bool) // answer with ICMP type 3, this code
+	loss    float64                               // each way
 	frames  chan []byte
 	probes  map[netip.AddrPort]int
 	corrupt bool // answer with a wrong acknowledgment number
+	rstSeq  bool // acknowledge a RST with the cookie, not the cookie + 1
 	failErr error
 }
 
@@ -57,9 +60,18 @@ func (f *fakeNet) WriteBatch(pkts [][]byte) (int, error) {
 		if (f.silent != nil && f.silent(dst)) || f.rng.Float64() < f.loss || f.rng.Float64() < f.loss {
 			continue
 		}
+		if f.unreach != nil {
+			if code, ok := f.unreach(dst); ok {
+				f.frames <- unreachReply(p, code)
+				continue
+			}
+		}
 		ack := seq + 1
 		if f.corrupt {
 			ack = seq + 2
+		}
+		if f.rstSeq && !f.open[ap] {
+			ack = seq
 		}
 		f.frames <- reply(p[16:20], p[12:16], dport, binary.BigEndian.Uint16(p[20:]), ack, f.open[ap])
 	}
@@ -73,6 +85,19 @@ func reply(from, to []byte, sport, dport uint16, ack uint32, open bool) []byte {
 	_ = tcp.SetNetworkLayerForChecksum(ip)
 	buf := gopacket.NewSerializeBuffer()
 	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tcp); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// unreachReply returns the ICMP destination unreachable, of code, that
+// the probe's target sends back quoting it whole, as Linux does.
+func unreachReply(probe []byte, code uint8) []byte {
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, EthernetType: layers.EthernetTypeIPv4}
+	ip := &layers.IPv4{Version: 4, TTL: 61, Protocol: layers.IPProtocolICMPv4, SrcIP: net.IP(probe[16:20]), DstIP: net.IP(probe[12:16])}
+	icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeDestinationUnreachable, code)}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, icmp, gopacket.Payload(probe)); err != nil {
 		panic(err)
 	}
 	return buf.Bytes()

@@ -28,7 +28,7 @@ func hostileEngine(t testing.TB) *Engine {
 	fn := &fakeNet{frames: make(chan []byte, 1)}
 	e, err := New(Config{
 		Space: space, Perm: target.NewPermutation(space.Len(), 3), Start: 1000, End: 200000,
-		Source: netip.MustParseAddr("198.19.0.1"), SourcePort: 61000, Key: syncookie.Key{K0: 11, K1: 12}, Closed: true,
+		Source: netip.MustParseAddr("198.19.0.1"), SourcePort: 61000, Key: syncookie.Key{K0: 11, K1: 12}, Closed: true, Filtered: true,
 	}, []*netio.Sender{netio.NewSender(fn, 1)}, fn)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +77,16 @@ func TestRepliesWeNeverProbed(t *testing.T) {
 		{"probe outside this run's positions", packet.Reply{SrcIP: outside, DstIP: scanner, SrcPort: oport, DstPort: 61000, Ack: valid(outside, oport), Kind: packet.KindSYNACK}, false},
 		{"to another port of ours", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61001, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
 		{"to another address", packet.Reply{SrcIP: ip, DstIP: scanner + 1, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
+		{"RST acknowledging the cookie + 1", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindRST}, true},
+		{"RST acknowledging the cookie", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) - 1, Kind: packet.KindRST}, true},
+		{"RST acknowledging the cookie + 2", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) + 1, Kind: packet.KindRST}, false},
+		{"SYN-ACK acknowledging the cookie", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) - 1, Kind: packet.KindSYNACK}, false},
+		{"unreachable quoting the cookie", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, true},
+		{"unreachable quoting the cookie + 1", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port), Code: 3, Kind: packet.KindUnreach}, false},
+		{"unreachable quoting another port's probe", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port + 1, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, false},
+		{"unreachable quoting a probe from another port", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61001, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, false},
+		{"unreachable quoting a probe to another address", packet.Reply{SrcIP: ip + 1, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 13, Kind: packet.KindUnreach}, false},
+		{"unreachable, fragmentation needed", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 4, Kind: packet.KindUnreach}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,18 +130,30 @@ func TestLateReply(t *testing.T) {
 // FuzzReceive feeds arbitrary frames, and well-formed replies with
 // arbitrary fields, through the decoder and the cookie check: nothing
 // panics, and a result comes out only for a reply whose cookie checks out
-// for a probe this run sent.
+// for a probe this run sent: a SYN-ACK acknowledging the cookie + 1, a RST
+// acknowledging it or the cookie + 1, or an ICMP unreachable with one of
+// nmap's filtered codes quoting it, with the status and reason each
+// gives.
 func FuzzReceive(f *testing.F) {
 	e := hostileEngine(f)
 	ip, port := e.cfg.Space.Index(e.cfg.Perm.At(5000))
-	ack := syncookie.Compute(e.cfg.Key, scanner, ip, 61000, port) + 1
+	cookie := syncookie.Compute(e.cfg.Key, scanner, ip, 61000, port)
 	from := make([]byte, 4)
 	binary.BigEndian.PutUint32(from, ip)
-	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, ack, true), ip, port, ack, true)
-	f.Add([]byte{}, uint32(0), uint16(0), uint32(0), false)
-	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, ack+1, false), ip+1, port, ack, false)
+	probe := make([]byte, packet.SYNLen)
+	tpl, err := packet.NewTemplate(scanner, 61000)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tpl.Put(probe, ip, port, cookie)
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie+1, true), ip, port, cookie+1, uint8(packet.KindSYNACK), uint8(0))
+	f.Add([]byte{}, uint32(0), uint16(0), uint32(0), uint8(0), uint8(0))
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie+2, false), ip+1, port, cookie+1, uint8(packet.KindRST), uint8(0))
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie, false), ip, port, cookie, uint8(packet.KindRST), uint8(0))
+	f.Add(unreachReply(probe, 3), ip, port, cookie, uint8(packet.KindUnreach), uint8(13))
+	f.Add(unreachReply(probe, 4), ip, port, cookie, uint8(packet.KindUnreach), uint8(4))
 	dec := packet.NewDecoder(layers.LayerTypeEthernet)
-	f.Fuzz(func(t *testing.T, frame []byte, src uint32, sport uint16, ack uint32, open bool) {
+	f.Fuzz(func(t *testing.T, frame []byte, src uint32, sport uint16, num uint32, kind, code uint8) {
 		e := hostileEngine(t)
 		check := func(r packet.Reply) {
 			e.handle(r, func(res result.Result) {
@@ -139,18 +161,34 @@ func FuzzReceive(f *testing.F) {
 				got := binary.BigEndian.Uint32(a[:])
 				idx, ok := e.cfg.Space.Lookup(got, res.Port)
 				pos := e.cfg.Perm.Pos(idx)
-				if !ok || pos < e.cfg.Start || pos >= e.cfg.End || !syncookie.Valid(e.cfg.Key, scanner, got, 61000, res.Port, r.Ack) {
-					t.Fatalf("reported %v from reply %+v that is not a valid answer", res, r)
+				if !ok || pos < e.cfg.Start || pos >= e.cfg.End || got != r.SrcIP || res.Port != r.SrcPort {
+					t.Fatalf("reported %v from reply %+v, not to a probe this run sent", res, r)
+				}
+				c := syncookie.Compute(e.cfg.Key, scanner, got, 61000, res.Port)
+				reason, filtered := result.UnreachReason(r.Code)
+				var ok2 bool
+				switch r.Kind {
+				case packet.KindSYNACK:
+					ok2 = r.Ack == c+1 && res.Status == result.StatusOpen && res.Reason == result.ReasonSYNACK
+				case packet.KindRST:
+					ok2 = (r.Ack == c+1 || r.Ack == c) && res.Status == result.StatusClosed && res.Reason == result.ReasonReset
+				case packet.KindUnreach:
+					ok2 = r.Seq == c && filtered && res.Status == result.StatusFiltered && res.Reason == reason
+				}
+				if !ok2 {
+					t.Fatalf("reported %+v from reply %+v that is not a valid answer", res, r)
 				}
 			})
 		}
 		if r, ok := dec.Decode(frame); ok {
 			check(r)
 		}
-		kind := packet.KindRST
-		if open {
-			kind = packet.KindSYNACK
+		r := packet.Reply{SrcIP: src, DstIP: scanner, SrcPort: sport, DstPort: 61000, Kind: packet.Kind(kind % 4)}
+		if r.Kind == packet.KindUnreach {
+			r.Seq, r.Code = num, code
+		} else {
+			r.Ack = num
 		}
-		check(packet.Reply{SrcIP: src, DstIP: scanner, SrcPort: sport, DstPort: 61000, Ack: ack, Kind: kind})
+		check(r)
 	})
 }

@@ -29,7 +29,19 @@ import (
 // c is retired, more than the wait after the probe's last try, finds no
 // state and is counted late, not reported: it can never be reported twice.
 // The count of first answers equals End-Start only when every probe is
-// answered, which ends the scan early as before.
+// answered, which ends the scan early as before. An ICMP unreachable is
+// an answer like a RST: it is marked, so it is never retried and counts
+// towards that total; a probe left silent is not.
+//
+// Silent probes. A retired chunk leaves the ring at once but is handed to
+// the receiver (takeRetired), which counts its unanswered positions as
+// silent and may report each as filtered. The receiver is the only
+// goroutine that marks positions, and it sweeps a chunk only once the
+// chunk is out of the ring: every answer it took for the chunk is marked
+// by then, and every answer after finds no chunk and is late. So a probe
+// is reported at most once, answered or silent, and the silent count is
+// exact. A retired chunk's bitmap lives on until the receiver takes it,
+// at most one read timeout (10 ms) or one frame later.
 //
 // Memory. The live chunks sit in a ring of ringSlots slots, chunk c in slot
 // c mod ringSlots; the frontier waits for slot c's previous chunk, c -
@@ -122,7 +134,8 @@ type window struct {
 	delay      time.Duration // between a chunk's passes
 	wait       time.Duration // from a chunk's last pass to its retirement
 
-	ring [ringSlots]atomic.Pointer[chunk] // read by the receiver without the lock
+	ring    [ringSlots]atomic.Pointer[chunk] // read by the receiver without the lock
+	pending atomic.Bool                      // retired holds chunks
 
 	mu       sync.Mutex
 	frontier uint64       // next position of pass 0
@@ -131,6 +144,7 @@ type window struct {
 	spawning int          // passes not yet sent that will queue a retry
 	inflight []uint64     // per sender: first position of its unsent pass-0 batch, or idle
 	maxTry   atomic.Int64 // highest try handed out once the frontier is done
+	retired  []*chunk     // out of the ring, not yet taken by the receiver
 }
 
 func newWindow(start, end, width uint64, retries int, delay, wait time.Duration, senders int) *window {
@@ -248,13 +262,53 @@ func (w *window) finish(ch *chunk, now time.Time) {
 	ch.retireAt = now.Add(w.wait)
 }
 
-// retire drops the chunks whose wait is over.
+// retire drops the chunks whose wait is over from the ring and queues
+// them for the receiver. The caller holds the lock.
 func (w *window) retire(now time.Time) {
 	for i := range w.ring {
 		if ch := w.ring[i].Load(); ch != nil && !ch.retireAt.IsZero() && !ch.retireAt.After(now) {
-			w.ring[i].Store(nil)
+			w.drop(i, ch)
 		}
 	}
+}
+
+// drop takes ch out of ring slot i and queues it for the receiver. The
+// caller holds the lock.
+func (w *window) drop(i int, ch *chunk) {
+	w.ring[i].Store(nil)
+	w.retired = append(w.retired, ch)
+	w.pending.Store(true)
+}
+
+// retireDue retires the chunks whose wait is over, as a claim does.
+func (w *window) retireDue(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.retire(now)
+}
+
+// retireAll retires every live chunk, wait over or not: once a scan has
+// finished, every probe has had every try and the wait.
+func (w *window) retireAll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range w.ring {
+		if ch := w.ring[i].Load(); ch != nil {
+			w.drop(i, ch)
+		}
+	}
+}
+
+// takeRetired appends the retired chunks to buf, forgets them and returns
+// buf.
+func (w *window) takeRetired(buf []*chunk) []*chunk {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	buf = append(buf, w.retired...)
+	clear(w.retired)
+	w.retired = w.retired[:0]
+	w.pending.Store(false)
+	return buf
 }
 
 // nextWake is how long a sender with nothing to send should wait: until the
