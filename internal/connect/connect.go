@@ -61,8 +61,9 @@ type Config struct {
 	// Timeout is how long one connect may take before the port counts as
 	// filtered; 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Retries is how many more times a filtered probe (timed out, or host
-	// or network unreachable) is tried before it is reported filtered.
+	// Retries is how many more times a probe that timed out is tried
+	// before it is reported filtered. A host, network or protocol
+	// unreachable is an answer, as in nmap: it is not retried.
 	Retries int
 	// Rate is the most connect attempts per second, retries included;
 	// 0 means unlimited (bounded by Concurrency and the network).
@@ -89,6 +90,9 @@ type Stats struct {
 	Sent uint64
 	// Open, Closed and Filtered count the probes found so, reported or not.
 	Open, Closed, Filtered uint64
+	// Unreachable counts those of Filtered whose last try failed with a
+	// host, network or protocol unreachable error rather than a timeout.
+	Unreachable uint64
 	// Errors counts probes whose connect failed in a way that says nothing
 	// about the port, such as a local firewall refusing it (EPERM); they
 	// produce no result.
@@ -117,7 +121,7 @@ type Scanner struct {
 	next  atomic.Uint64 // next position to claim
 	slots []atomic.Uint64
 
-	sent, open, closed, filtered, errs, backoffs atomic.Uint64
+	sent, open, closed, filtered, unreachable, errs, backoffs atomic.Uint64
 }
 
 // New checks cfg, fills in its defaults and returns a Scanner. It raises the
@@ -201,14 +205,15 @@ func (s *Scanner) Concurrency() int { return s.workers }
 // Stats returns a snapshot of the counters. It is safe to call at any time.
 func (s *Scanner) Stats() Stats {
 	return Stats{
-		Total:    s.total,
-		Position: min(s.next.Load(), s.cfg.End) - s.cfg.Start,
-		Sent:     s.sent.Load(),
-		Open:     s.open.Load(),
-		Closed:   s.closed.Load(),
-		Filtered: s.filtered.Load(),
-		Errors:   s.errs.Load(),
-		Backoffs: s.backoffs.Load(),
+		Total:       s.total,
+		Position:    min(s.next.Load(), s.cfg.End) - s.cfg.Start,
+		Sent:        s.sent.Load(),
+		Open:        s.open.Load(),
+		Closed:      s.closed.Load(),
+		Filtered:    s.filtered.Load(),
+		Unreachable: s.unreachable.Load(),
+		Errors:      s.errs.Load(),
+		Backoffs:    s.backoffs.Load(),
 	}
 }
 
@@ -289,7 +294,7 @@ func (s *Scanner) work(ctx context.Context, slot *atomic.Uint64, reports chan<- 
 		slot.Store(pos)
 		ip, port := s.cfg.Space.Index(s.cfg.Perm.At(pos))
 		addr := netip.AddrPortFrom(target.AddrOf(ip), port)
-		status, ok := s.probe(ctx, addr)
+		status, reason, ok := s.probe(ctx, addr)
 		if !ok {
 			return
 		}
@@ -297,7 +302,7 @@ func (s *Scanner) work(ctx context.Context, slot *atomic.Uint64, reports chan<- 
 			status == result.StatusClosed && s.cfg.Closed ||
 			status == result.StatusFiltered && s.cfg.Filtered {
 			reports <- report{
-				res:  result.Result{IP: addr.Addr(), Port: addr.Port(), Status: status, Time: time.Now()},
+				res:  result.Result{IP: addr.Addr(), Port: addr.Port(), Status: status, Reason: reason, Time: time.Now()},
 				done: done,
 			}
 			<-done
@@ -320,16 +325,17 @@ const (
 
 // probe connects to addr, retrying filtered attempts up to Retries times
 // and attempts that ran out of local resources until they get through.
-// It returns the port's status, with StatusInvalid for an error, and
+// It returns the port's status, with StatusInvalid for an error, the
+// reason the last attempt gave, in nmap's words for a connect() scan, and
 // false if ctx ended it first.
-func (s *Scanner) probe(ctx context.Context, addr netip.AddrPort) (result.Status, bool) {
+func (s *Scanner) probe(ctx context.Context, addr netip.AddrPort) (result.Status, result.Reason, bool) {
 	backoff := minBackoff
 	for try := 0; ; {
 		if s.limit.Wait(ctx, 1) != nil {
-			return result.StatusInvalid, false
+			return result.StatusInvalid, result.ReasonNone, false
 		}
 		conn, err := s.dial(ctx, addr)
-		o := classify(ctx, err)
+		o, reason := classify(ctx, err)
 		if o != outBusy {
 			s.sent.Add(1)
 		}
@@ -341,51 +347,57 @@ func (s *Scanner) probe(ctx context.Context, addr netip.AddrPort) (result.Status
 			}
 			_ = conn.Close()
 			s.open.Add(1)
-			return result.StatusOpen, true
+			return result.StatusOpen, reason, true
 		case outClosed:
 			s.closed.Add(1)
-			return result.StatusClosed, true
+			return result.StatusClosed, reason, true
 		case outFiltered:
-			if try++; try <= s.cfg.Retries {
+			if try++; reason == result.ReasonNoResponse && try <= s.cfg.Retries {
 				continue
 			}
 			s.filtered.Add(1)
-			return result.StatusFiltered, true
+			if reason != result.ReasonNoResponse {
+				s.unreachable.Add(1)
+			}
+			return result.StatusFiltered, reason, true
 		case outBusy:
 			s.backoffs.Add(1)
 			if sleep(ctx, backoff) != nil {
-				return result.StatusInvalid, false
+				return result.StatusInvalid, result.ReasonNone, false
 			}
 			backoff = min(2*backoff, maxBackoff)
 		case outAborted:
-			return result.StatusInvalid, false
+			return result.StatusInvalid, result.ReasonNone, false
 		default:
 			s.errs.Add(1)
-			return result.StatusInvalid, true
+			return result.StatusInvalid, result.ReasonNone, true
 		}
 	}
 }
 
-// classify maps a dial's error to its outcome. A refusal or a lack of
-// local resources counts even after ctx is done; any other failure then is
-// taken for the abort.
-func classify(ctx context.Context, err error) outcome {
+// classify maps a dial's error to its outcome and, for an open, closed or
+// filtered port, the reason nmap's connect scan gives: syn-ack for a
+// connection, conn-refused, no-response for a timeout, or the unreachable
+// that the errno stands for. A refusal or a lack of local resources
+// counts even after ctx is done; any other failure then is taken for the
+// abort.
+func classify(ctx context.Context, err error) (outcome, result.Reason) {
 	if err == nil {
-		return outOpen
+		return outOpen, result.ReasonSYNACK
 	}
-	o := classifyErrno(err)
+	o, reason := classifyErrno(err)
 	switch {
 	case o == outClosed || o == outBusy:
-		return o
+		return o, reason
 	case ctx.Err() != nil:
-		return outAborted
+		return outAborted, result.ReasonNone
 	case o != 0:
-		return o
+		return o, reason
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return outFiltered
+		return outFiltered, result.ReasonNoResponse
 	}
-	return outError
+	return outError, result.ReasonNone
 }
 
 // sleep waits d or until ctx is done.

@@ -255,24 +255,24 @@ func TestInNetns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := collect(t, context.Background(), s)
+	got, reasons, err := collectReasons(t, context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lo := netip.MustParseAddr("127.0.0.1")
-	want := map[netip.AddrPort]result.Status{
-		netip.AddrPortFrom(lo, 7):  result.StatusFiltered,
-		netip.AddrPortFrom(lo, 8):  result.StatusFiltered,
-		netip.AddrPortFrom(lo, 9):  result.StatusClosed,
-		netip.AddrPortFrom(lo, 80): result.StatusOpen,
+	want := map[netip.AddrPort]result.Result{
+		netip.AddrPortFrom(lo, 7):  {Status: result.StatusFiltered, Reason: result.ReasonNoResponse},
+		netip.AddrPortFrom(lo, 8):  {Status: result.StatusFiltered, Reason: result.ReasonHostUnreach},
+		netip.AddrPortFrom(lo, 9):  {Status: result.StatusClosed, Reason: result.ReasonConnRefused},
+		netip.AddrPortFrom(lo, 80): {Status: result.StatusOpen, Reason: result.ReasonSYNACK},
 	}
-	for ap, st := range want {
-		if got[ap] != st {
-			t.Errorf("%v: got %v, want %v", ap, got[ap], st)
+	for ap, w := range want {
+		if got[ap] != w.Status || reasons[ap] != w.Reason {
+			t.Errorf("%v: got %v %q, want %v %q", ap, got[ap], reasons[ap], w.Status, w.Reason)
 		}
 	}
-	// Ports 7 and 8 are tried twice each.
-	wantStats := Stats{Total: 4, Position: 4, Sent: 6, Open: 1, Closed: 1, Filtered: 2}
+	// Port 7 is tried twice; port 8's unreachable is an answer.
+	wantStats := Stats{Total: 4, Position: 4, Sent: 5, Open: 1, Closed: 1, Filtered: 2, Unreachable: 1}
 	if st := s.Stats(); st != wantStats {
 		t.Errorf("Stats = %+v, want %+v", st, wantStats)
 	}

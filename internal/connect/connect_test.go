@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -100,18 +101,37 @@ func plant(t testing.TB, hosts []netip.Addr, n int, open func(host, k int) bool)
 // a duplicate.
 func collect(t *testing.T, ctx context.Context, s *Scanner) (map[netip.AddrPort]result.Status, error) {
 	t.Helper()
-	got := map[netip.AddrPort]result.Status{}
+	got, _, err := collectReasons(t, ctx, s)
+	return got, err
+}
+
+// connectReasons are the reasons a connect() scan may give each status.
+var connectReasons = map[result.Status][]result.Reason{
+	result.StatusOpen:     {result.ReasonSYNACK},
+	result.StatusClosed:   {result.ReasonConnRefused},
+	result.StatusFiltered: {result.ReasonNoResponse, result.ReasonHostUnreach, result.ReasonNetUnreach, result.ReasonProtoUnreach},
+}
+
+// collectReasons is collect that also returns the reasons, failing the
+// test on a reason that does not go with its status or a reason TTL,
+// which a connect() scan cannot know.
+func collectReasons(t *testing.T, ctx context.Context, s *Scanner) (map[netip.AddrPort]result.Status, map[netip.AddrPort]result.Reason, error) {
+	t.Helper()
+	got, reasons := map[netip.AddrPort]result.Status{}, map[netip.AddrPort]result.Reason{}
 	err := s.Run(ctx, func(r result.Result) {
 		ap := netip.AddrPortFrom(r.IP, r.Port)
 		if _, dup := got[ap]; dup {
 			t.Errorf("duplicate result for %v", ap)
 		}
-		if r.TTL != 0 || r.Time.IsZero() {
-			t.Errorf("result %+v: want TTL 0 and a time", r)
+		if r.TTL != 0 || r.ReasonTTL != 0 || r.Time.IsZero() {
+			t.Errorf("result %+v: want TTLs 0 and a time", r)
 		}
-		got[ap] = r.Status
+		if !slices.Contains(connectReasons[r.Status], r.Reason) {
+			t.Errorf("result %+v: reason %q does not go with %v", r, r.Reason, r.Status)
+		}
+		got[ap], reasons[ap] = r.Status, r.Reason
 	})
-	return got, err
+	return got, reasons, err
 }
 
 func TestScanLoopback(t *testing.T) {
@@ -260,45 +280,49 @@ var errTimeout = &net.OpError{Op: "dial", Net: "tcp4", Err: os.ErrDeadlineExceed
 
 func TestOutcomes(t *testing.T) {
 	tests := []struct {
-		port  uint16
-		steps []error
-		want  result.Status // StatusInvalid: no result
-		calls int
+		port   uint16
+		steps  []error
+		want   result.Status // StatusInvalid: no result
+		reason result.Reason
+		calls  int
 	}{
-		{1, []error{nil}, result.StatusOpen, 1},
-		{2, []error{errnoErr(syscall.ECONNREFUSED)}, result.StatusClosed, 1},
-		{3, []error{errTimeout}, result.StatusFiltered, 3},
-		{4, []error{errTimeout, nil}, result.StatusOpen, 2},
-		{5, []error{errnoErr(syscall.EHOSTUNREACH)}, result.StatusFiltered, 3},
-		{6, []error{errnoErr(syscall.EMFILE), errnoErr(syscall.ENFILE), errnoErr(syscall.EADDRNOTAVAIL), errnoErr(syscall.ECONNREFUSED)}, result.StatusClosed, 4},
-		{7, []error{errnoErr(syscall.EPERM)}, result.StatusInvalid, 1},
-		{8, []error{errnoErr(syscall.ENETUNREACH), errnoErr(syscall.ECONNREFUSED)}, result.StatusClosed, 2},
-		{9, []error{errnoErr(syscall.ETIMEDOUT), errTimeout, errnoErr(syscall.EHOSTDOWN)}, result.StatusFiltered, 3},
+		{1, []error{nil}, result.StatusOpen, result.ReasonSYNACK, 1},
+		{2, []error{errnoErr(syscall.ECONNREFUSED)}, result.StatusClosed, result.ReasonConnRefused, 1},
+		{3, []error{errTimeout}, result.StatusFiltered, result.ReasonNoResponse, 3},
+		{4, []error{errTimeout, nil}, result.StatusOpen, result.ReasonSYNACK, 2},
+		{5, []error{errnoErr(syscall.EHOSTUNREACH)}, result.StatusFiltered, result.ReasonHostUnreach, 1},
+		{6, []error{errnoErr(syscall.EMFILE), errnoErr(syscall.ENFILE), errnoErr(syscall.EADDRNOTAVAIL), errnoErr(syscall.ECONNREFUSED)}, result.StatusClosed, result.ReasonConnRefused, 4},
+		{7, []error{errnoErr(syscall.EPERM)}, result.StatusInvalid, result.ReasonNone, 1},
+		{8, []error{errTimeout, errnoErr(syscall.ECONNREFUSED)}, result.StatusClosed, result.ReasonConnRefused, 2},
+		{9, []error{errnoErr(syscall.ETIMEDOUT), errTimeout, errnoErr(syscall.EHOSTDOWN)}, result.StatusFiltered, result.ReasonNoResponse, 3},
+		{10, []error{errnoErr(syscall.ENETUNREACH)}, result.StatusFiltered, result.ReasonNetUnreach, 1},
+		{11, []error{errTimeout, errTimeout, errnoErr(syscall.EHOSTUNREACH)}, result.StatusFiltered, result.ReasonHostUnreach, 3},
+		{12, []error{errnoErr(syscall.ENOPROTOOPT)}, result.StatusFiltered, result.ReasonProtoUnreach, 1},
 	}
 	f := &fakeDial{script: map[uint16][]error{}, calls: map[uint16]int{}}
 	for _, tc := range tests {
 		f.script[tc.port] = tc.steps
 	}
-	sp, perm := newSpace(t, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, "1-9")
+	sp, perm := newSpace(t, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, "1-12")
 	s, err := New(Config{Space: sp, Perm: perm, Retries: 2, Closed: true, Filtered: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.dial = f.dial
-	got, err := collect(t, context.Background(), s)
+	got, reasons, err := collectReasons(t, context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range tests {
 		ap := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), tc.port)
-		if got[ap] != tc.want {
-			t.Errorf("port %d: got %v, want %v", tc.port, got[ap], tc.want)
+		if got[ap] != tc.want || reasons[ap] != tc.reason {
+			t.Errorf("port %d: got %v %q, want %v %q", tc.port, got[ap], reasons[ap], tc.want, tc.reason)
 		}
 		if f.calls[tc.port] != tc.calls {
 			t.Errorf("port %d: %d attempts, want %d", tc.port, f.calls[tc.port], tc.calls)
 		}
 	}
-	want := Stats{Total: 9, Position: 9, Sent: 1 + 1 + 3 + 2 + 3 + 1 + 1 + 2 + 3, Open: 2, Closed: 3, Filtered: 3, Errors: 1, Backoffs: 3}
+	want := Stats{Total: 12, Position: 12, Sent: 1 + 1 + 3 + 2 + 1 + 1 + 1 + 2 + 3 + 1 + 3 + 1, Open: 2, Closed: 3, Filtered: 6, Unreachable: 4, Errors: 1, Backoffs: 3}
 	if st := s.Stats(); st != want {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}

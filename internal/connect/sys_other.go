@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+
+	"github.com/trawlscan/trawl/pkg/result"
 )
 
 // RaiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit and
@@ -23,4 +25,4 @@ func supported() error {
 
 // classifyErrno is never reached here, since New refuses to build a
 // Scanner; it maps nothing.
-func classifyErrno(error) outcome { return 0 }
+func classifyErrno(error) (outcome, result.Reason) { return 0, result.ReasonNone }

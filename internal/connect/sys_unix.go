@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+
+	"github.com/trawlscan/trawl/pkg/result"
 )
 
 // RaiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit and
@@ -30,25 +32,35 @@ func RaiseFileLimit() (uint64, error) {
 // supported reports that connect scans work here.
 func supported() error { return nil }
 
-// classifyErrno maps the errno inside a dial error to an outcome, or
+// classifyErrno maps the errno inside a dial error to an outcome and the
+// reason nmap's connect scan gives for it (scan_engine_connect.cc), or
 // returns 0 if it holds none of the errnos that decide one.
-func classifyErrno(err error) outcome {
+func classifyErrno(err error) (outcome, result.Reason) {
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
-		return 0
+		return 0, result.ReasonNone
 	}
 	switch errno {
 	case syscall.ECONNREFUSED:
-		return outClosed
-	case syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EHOSTDOWN:
-		// No answer, or an ICMP unreachable from a router: nmap calls
-		// both filtered.
-		return outFiltered
+		// A RST, or, on Linux, an ICMP port unreachable.
+		return outClosed, result.ReasonConnRefused
+	case syscall.ETIMEDOUT, syscall.EHOSTDOWN:
+		// No answer: nmap calls it filtered.
+		return outFiltered, result.ReasonNoResponse
+	case syscall.EHOSTUNREACH:
+		// An ICMP host unreachable or prohibited (Linux maps codes 1,
+		// 10 and 13 here), or no route: filtered too.
+		return outFiltered, result.ReasonHostUnreach
+	case syscall.ENETUNREACH:
+		return outFiltered, result.ReasonNetUnreach
+	case syscall.ENOPROTOOPT:
+		// An ICMP protocol unreachable, on Linux.
+		return outFiltered, result.ReasonProtoUnreach
 	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
 		syscall.EADDRNOTAVAIL, syscall.EAGAIN:
 		// Out of descriptors, buffers or ephemeral ports (older kernels
 		// say EAGAIN for the last). Nothing was sent.
-		return outBusy
+		return outBusy, result.ReasonNone
 	}
-	return 0
+	return 0, result.ReasonNone
 }
