@@ -139,6 +139,10 @@ type Config struct {
 
 	// Closed reports closed ports as well as open ones.
 	Closed bool
+	// Filtered reports filtered ports as well as open ones: those an ICMP
+	// unreachable answered, and those still silent after every try (for
+	// raw scans, Wait after the last one), one result per probe.
+	Filtered bool
 
 	// Concurrency is the most connections in flight for Connect; zero
 	// means from the file limit, at most 1024.

@@ -13,7 +13,7 @@ type connectScan struct{ *connect.Scanner }
 func (c connectScan) progress() Progress {
 	s := c.Stats()
 	return Progress{Total: s.Total, Position: s.Position, Sent: s.Sent, Replies: s.Open + s.Closed,
-		Open: s.Open, Closed: s.Closed, Filtered: s.Filtered, Failed: s.Errors}
+		Open: s.Open, Closed: s.Closed, Filtered: s.Filtered, Unreachable: s.Unreachable, Failed: s.Errors}
 }
 
 func (connectScan) close() {}
@@ -24,7 +24,7 @@ func openConnect(cfg *Config, p Plan) (connectScan, error) {
 	s, err := connect.New(connect.Config{
 		Space: p.Space, Perm: target.NewPermutation(p.Space.Len(), p.Seed), Start: p.Start, End: p.End,
 		Concurrency: cfg.Concurrency, Timeout: cfg.Timeout, Retries: cfg.Retries,
-		Rate: connectRate(cfg), Closed: cfg.Closed, Source: cfg.Source,
+		Rate: connectRate(cfg), Closed: cfg.Closed, Filtered: cfg.Filtered, Source: cfg.Source,
 	})
 	return connectScan{s}, err
 }

@@ -51,7 +51,8 @@ type rawPath struct {
 func (r *rawScan) progress() Progress {
 	s := r.Stats()
 	return Progress{Total: s.Total, Position: s.Position, Pass: s.Pass, Sent: s.Sent, Replies: s.Replies,
-		Open: s.Open, Closed: s.Closed, Invalid: s.Invalid, Late: s.Late, Dropped: s.Dropped, Failed: s.SendFailed}
+		Open: s.Open, Closed: s.Closed, Filtered: s.Unreachable + s.Silent, Unreachable: s.Unreachable, Invalid: s.Invalid, Late: s.Late,
+		Dropped: s.Dropped, Failed: s.SendFailed}
 }
 
 func (r *rawScan) close() {
@@ -153,7 +154,7 @@ func newEngine(cfg *Config, p Plan, src netip.Addr, sport uint16, senders []*net
 	ecfg := engine.Config{
 		Space: p.Space, Perm: target.NewPermutation(p.Space.Len(), p.Seed), Start: p.Start, End: p.End,
 		Source: src, SourcePort: sport, Key: key,
-		Retries: cfg.Retries, Wait: cfg.Wait, Closed: cfg.Closed, LockThreads: cfg.LockThreads,
+		Retries: cfg.Retries, Wait: cfg.Wait, Closed: cfg.Closed, Filtered: cfg.Filtered, LockThreads: cfg.LockThreads,
 	}
 	ecfg.Rate, ecfg.Burst = pacing(cfg, p)
 	return engine.New(ecfg, senders, capture)

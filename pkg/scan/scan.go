@@ -19,12 +19,20 @@ type Progress struct {
 	Pass     int
 	// Sent counts the probes sent, retries included.
 	Sent uint64
-	// Replies counts the probes answered (first answers only); Open and
-	// Closed split them.
+	// Replies counts the probes answered by the port (first answers
+	// only): a SYN-ACK or RST, or, for Connect, a connection or a refusal.
+	// Open and Closed split them.
 	Replies, Open, Closed uint64
-	// Filtered counts probes found filtered: for Connect, those that timed
-	// out or were unreachable after every retry.
+	// Filtered counts probes found filtered, reported or not: those an
+	// ICMP unreachable answered, and those with no answer after every
+	// try; raw scans count the latter Wait after their last try. Once a
+	// scan is done, Replies + Filtered is Total, but for Connect probes
+	// that failed for a local reason (Failed).
 	Filtered uint64
+	// Unreachable counts those of Filtered that an ICMP destination
+	// unreachable answered: for Connect, a host, network or protocol
+	// unreachable error.
+	Unreachable uint64
 	// Invalid counts captured replies whose cookie did not check out, or
 	// that answer a probe this run never sent.
 	Invalid uint64
@@ -87,8 +95,9 @@ func New(cfg Config) (*Scan, error) {
 }
 
 // Run scans, calling out from one goroutine for every open port (and
-// every closed one with Config.Closed) as its answer arrives; out must not
-// block for long. It returns nil when every probe is answered or the wait
+// every closed one with Config.Closed, every filtered one with
+// Config.Filtered) as its answer arrives, or for a silent probe once its
+// last try has gone unanswered; out must not block for long. It returns nil when every probe is answered or the wait
 // after the last one has passed. If ctx is cancelled it stops sending,
 // reads late replies for a moment and returns ctx.Err(); Resume then says
 // where to continue. A socket or capture failure ends the scan with an
