@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -84,7 +85,8 @@ func (v waitValue) Set(s string) error {
 }
 
 // rateValue is a probes-per-second flag that accepts masscan's forms:
-// 100000, 100k, 1.5M.
+// 100000, 100k, 1.5M. The rate must be finite and more than 0: without
+// the flag, trawl picks the default.
 type rateValue struct {
 	r   *float64
 	set *bool
@@ -107,7 +109,7 @@ func (v rateValue) Set(s string) error {
 		mult, num = 1e6, s[:len(s)-1]
 	}
 	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f != f {
+	if err != nil || math.IsNaN(f) || math.IsInf(f*mult, 0) {
 		return fmt.Errorf("%q is not a rate such as 10000 or 100k", s)
 	}
 	if f <= 0 {
@@ -118,14 +120,19 @@ func (v rateValue) Set(s string) error {
 	return nil
 }
 
-// showValue collects --show closed (and "open", which is always shown).
-type showValue struct{ closed *bool }
+// showValue collects --show closed, filtered or both (and "open", which
+// is always shown).
+type showValue struct{ closed, filtered *bool }
 
 func (v showValue) String() string {
+	s := "open"
 	if *v.closed {
-		return "closed"
+		s += ",closed"
 	}
-	return "open"
+	if *v.filtered {
+		s += ",filtered"
+	}
+	return s
 }
 func (v showValue) Type() string { return "what" }
 func (v showValue) Set(s string) error {
@@ -133,9 +140,11 @@ func (v showValue) Set(s string) error {
 		switch strings.TrimSpace(w) {
 		case "closed":
 			*v.closed = true
+		case "filtered":
+			*v.filtered = true
 		case "open":
 		default:
-			return fmt.Errorf("%q is not open or closed", w)
+			return fmt.Errorf("%q is not open, closed or filtered", w)
 		}
 	}
 	return nil

@@ -35,6 +35,11 @@ func TestBadInput(t *testing.T) {
 		{"reversed address range", []string{"-p", "80", "198.18.0.9-198.18.0.1"}, "198.18.0.9-198.18.0.1"},
 		{"negative rate", []string{"-p", "80", "--rate", "-5", "198.18.0.1"}, "-5"},
 		{"rate not a number", []string{"-p", "80", "--rate", "fast", "198.18.0.1"}, "fast"},
+		{"infinite rate", []string{"-p", "80", "--rate", "inf", "198.18.0.1"}, `"inf"`},
+		{"rate NaN", []string{"-p", "80", "--rate", "nan", "198.18.0.1"}, `"nan"`},
+		{"zero rate", []string{"-p", "80", "--rate", "0", "198.18.0.1"}, `"0"`},
+		{"negative zero rate", []string{"-p", "80", "--max-rate", "-0k", "198.18.0.1"}, `"-0k"`},
+		{"rate infinite with its suffix", []string{"-p", "80", "--rate", "1e308k", "198.18.0.1"}, `"1e308k"`},
 		{"malformed shard", []string{"-p", "80", "--shard", "3/2", "--seed", "1", "198.18.0.1"}, "3/2"},
 		{"shard without seed", []string{"-p", "80", "--shard", "1/2", "198.18.0.1"}, "--seed"},
 		{"bad seed", []string{"-p", "80", "--seed", "x1", "198.18.0.1"}, "x1"},
@@ -46,7 +51,10 @@ func TestBadInput(t *testing.T) {
 		{"bad wait", []string{"-p", "80", "--wait", "soon", "198.18.0.1"}, "soon"},
 		{"bad exclude", []string{"-p", "80", "--exclude", "1.2.3", "198.18.0.1"}, "1.2.3"},
 		{"everything excluded", []string{"-p", "80", "--exclude", "198.18.0.0/24", "198.18.0.1"}, "excluded"},
-		{"bad show", []string{"-p", "80", "--show", "filtered", "198.18.0.1"}, "filtered"},
+		{"everything blocklisted", []string{"-p", "80", "224.0.0.0/3"}, "--no-default-blocklist"},
+		{"unreadable blocklist", []string{"-p", "80", "--blocklist-file", "/nonexistent/blocklist.conf", "198.18.0.1"}, "/nonexistent/blocklist.conf"},
+		{"bad input in a dry run", []string{"--dry-run", "-p", "80", "198.18.0.300"}, "198.18.0.300"},
+		{"bad show", []string{"-p", "80", "--show", "open|filtered", "198.18.0.1"}, "open|filtered"},
 		{"bad source address", []string{"-p", "80", "--source-ip", "198.19.0.256", "198.18.0.1"}, "198.19.0.256"},
 		{"source port too big", []string{"-p", "80", "--source-port", "70000", "198.18.0.1"}, "70000"},
 		{"two send paths", []string{"-p", "80", "--send-eth", "--send-ip", "198.18.0.1"}, "--send-ip"},
@@ -180,7 +188,7 @@ func FuzzArgs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		args := strings.Fields(line)
 		for _, a := range args {
-			if strings.HasPrefix(a, "-o") || strings.HasPrefix(a, "--output") || strings.HasPrefix(a, "--resume") || strings.HasPrefix(a, "-iL") || strings.HasPrefix(a, "--input") || strings.HasPrefix(a, "--exclude") {
+			if strings.HasPrefix(a, "-o") || strings.HasPrefix(a, "--output") || strings.HasPrefix(a, "--resume") || strings.HasPrefix(a, "-iL") || strings.HasPrefix(a, "--input") || strings.HasPrefix(a, "--exclude") || strings.HasPrefix(a, "--blocklist") {
 				return // these touch files
 			}
 		}

@@ -21,6 +21,9 @@ type options struct {
 	inputLists   []string
 	excludes     []string
 	excludeFiles []string
+	blocklists   []string
+	noBlocklist  bool
+	dryRun       bool
 	shard        string
 	shards       int
 	seed         string
@@ -32,6 +35,7 @@ type options struct {
 	sourcePort   int
 	outputs      []output
 	showClosed   bool
+	showFiltered bool
 	quiet        bool
 	statusJSON   bool
 	version      bool
@@ -52,13 +56,13 @@ var flagGroups = []struct {
 	title string
 	flags []string
 }{
-	{"Targets and ports", []string{"ports", "input-list", "exclude", "excludefile"}},
+	{"Targets and ports", []string{"ports", "input-list", "exclude", "excludefile", "blocklist-file", "no-default-blocklist"}},
 	{"Speed and accuracy", []string{"rate", "retries", "wait", "senders"}},
 	{"Outputs", []string{"output-list", "output-json", "output-ndjson", "output-xml", "output-grepable", "show", "quiet", "status-json"}},
 	{"Distributed and resumed scans", []string{"shard", "shards", "seed", "resume", "resume-file"}},
 	{"Network", []string{"interface", "source-ip", "source-port", "send-eth", "send-ip"}},
 	{"Unprivileged (connect) scans", []string{"connect", "concurrency", "timeout"}},
-	{"Information", []string{"help", "version"}},
+	{"Information", []string{"dry-run", "help", "version"}},
 }
 
 // parseArgs parses args into options. Positional arguments are in
@@ -74,6 +78,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.StringArrayVar(&o.inputLists, "input-list", nil, "read targets from `FILE` (- for stdin); also -iL")
 	fs.StringArrayVar(&o.excludes, "exclude", nil, "never probe these targets (addresses, CIDRs, ranges)")
 	fs.StringArrayVar(&o.excludeFiles, "excludefile", nil, "never probe the targets listed in `FILE`")
+	fs.StringArrayVar(&o.blocklists, "blocklist-file", nil, "also skip the blocks listed in `FILE` (ZMap's format: a CIDR or an address a line, # comments)")
+	fs.BoolVar(&o.noBlocklist, "no-default-blocklist", false, "probe reserved space too: by default a target skips each IANA special-purpose block it strictly contains")
 
 	fs.Var(rateValue{&o.rate, &o.rateSet}, "rate", "probes per second, e.g. 100000 or 100k (default: unlimited on loopback, else 10000 after a 10000-probe burst)")
 	fs.Var(rateValue{&o.rate, &o.rateSet}, "max-rate", "same as --rate (masscan's name)")
@@ -92,7 +98,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	for _, out := range outs {
 		fs.Var(outputValue{format: formatFor[out.name], list: &o.outputs}, out.name, out.help)
 	}
-	fs.Var(showValue{&o.showClosed}, "show", "also report `closed` ports")
+	fs.Var(showValue{&o.showClosed, &o.showFiltered}, "show", "also report `closed` ports, filtered ones (ICMP unreachable, or no answer after every try), or both: closed,filtered")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress and no summary")
 	fs.BoolVar(&o.statusJSON, "status-json", false, "print progress as one JSON object per second on stderr")
 
@@ -112,6 +118,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.IntVar(&o.concurrency, "concurrency", 0, "connect() scans: connections in flight (default: from the file limit)")
 	fs.Var(waitValue{&o.timeout}, "timeout", "connect() scans: timeout per connection")
 
+	fs.BoolVar(&o.dryRun, "dry-run", false, "send nothing: print the plan (probes, send path, time at the rate) as JSON and exit")
+	fs.BoolVar(&o.dryRun, "dryrun", false, "same as --dry-run (ZMap's spelling)")
+	_ = fs.MarkHidden("dryrun")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fs.BoolVarP(&o.version, "version", "V", false, "print the version")
 

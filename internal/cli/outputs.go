@@ -50,7 +50,7 @@ func openOutputs(reqs []output, stdout io.Writer, meta result.Meta, resume bool)
 		f, err := os.OpenFile(r.path, flags, 0o644)
 		if err != nil {
 			o.close()
-			return nil, usagef("cannot write %s output: %v", r.format, err)
+			return nil, usagef("cannot write %s output: %w", r.format, err)
 		}
 		o.files = append(o.files, f)
 		var enc result.Encoder

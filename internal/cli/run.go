@@ -20,6 +20,9 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	if o.dryRun {
+		return dryRun(cfg, o, stdout)
+	}
 	sc, err := scan.New(cfg)
 	if err != nil {
 		return openError(err)
@@ -34,9 +37,24 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 		Ports: p.Space.Ports().String(), NumServices: p.Space.Ports().Len(), NumHosts: int(min(p.Space.Hosts(), 1<<31-1)),
 		Connect: p.Method == scan.Connect,
 	}
-	outs, err := openOutputs(o.outputs, stdout, meta, o.resume != "")
+	// The sockets are open: no privilege from here on, and the files are
+	// created as whoever trawl now runs as.
+	as, err := dropPrivileges()
 	if err != nil {
 		return err
+	}
+	// A resumed run sends again the last seconds of probes before the
+	// checkpoint: the results its files already hold for them are not
+	// written twice.
+	var held heldBack
+	if o.resume != "" {
+		if held, err = readHeld(o.outputs, p, stderr); err != nil {
+			return as.explain(err)
+		}
+	}
+	outs, err := openOutputs(o.outputs, stdout, meta, o.resume != "")
+	if err != nil {
+		return as.explain(err)
 	}
 
 	// The state for --resume is saved every tick once the scan has run
@@ -46,7 +64,7 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	// kill -9 loses no result, only up to two seconds of probing.
 	statePath := o.resumeFile
 	saveState := func(pos uint64) error {
-		return state{args: o.stateArgs, seed: p.Seed, position: pos}.save(statePath)
+		return as.explain(state{args: o.stateArgs, seed: p.Seed, position: pos}.save(statePath))
 	}
 	saved, warned := false, false
 	start := time.Now()
@@ -68,12 +86,12 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 		saved = true
 	})
 	st.start()
-	runErr := sc.Run(ctx, outs.encode)
+	runErr := sc.Run(ctx, held.filter(outs.encode))
 	st.stop()
 	outErr := outs.close()
 	final := sc.Progress()
 	if !o.quiet {
-		fmt.Fprintln(stderr, summary(final, time.Since(start), runErr == nil))
+		fmt.Fprintln(stderr, summary(final, p.Blocklisted, time.Since(start), runErr == nil))
 	}
 	if runErr == nil && outErr == nil {
 		if saved || o.resume != "" {
@@ -99,13 +117,15 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	return outErr
 }
 
-// summary is the end-of-scan line on stderr.
-func summary(p scan.Progress, d time.Duration, finished bool) string {
+// summary is the end-of-scan line on stderr; blocklisted counts the
+// target addresses that the blocklist skipped.
+func summary(p scan.Progress, blocklisted uint64, d time.Duration, finished bool) string {
 	rate := 0.0
 	if d > 0 {
 		rate = float64(p.Sent) / d.Seconds()
 	}
-	unanswered := p.Total - min(p.Total, p.Replies+p.Filtered)
+	// Unanswered: no reply from the port, nor an ICMP unreachable for it.
+	unanswered := p.Total - min(p.Total, p.Replies+p.Unreachable)
 	verb := "done in"
 	if !finished {
 		verb = "stopped after"
@@ -114,12 +134,18 @@ func summary(p scan.Progress, d time.Duration, finished bool) string {
 		verb, d.Seconds(), p.Sent, rate, p.Replies, p.Open, p.Closed, unanswered, p.Invalid, p.Dropped)
 	if p.Filtered > 0 {
 		s += fmt.Sprintf(", %d filtered", p.Filtered)
+		if p.Unreachable > 0 {
+			s += fmt.Sprintf(" (%d by ICMP unreachable)", p.Unreachable)
+		}
 	}
 	if p.Late > 0 {
 		s += fmt.Sprintf(", %d late (after --wait, not reported)", p.Late)
 	}
 	if p.Failed > 0 {
 		s += fmt.Sprintf(", %d not sent (unreachable)", p.Failed)
+	}
+	if blocklisted > 0 {
+		s += fmt.Sprintf(", %d addresses skipped by the blocklist", blocklisted)
 	}
 	return s
 }
@@ -189,9 +215,12 @@ func (s *status) print(now time.Time) {
 	if s.o.showClosed {
 		found += p.Closed
 	}
+	if s.o.showFiltered {
+		found += p.Filtered
+	}
 	if s.o.statusJSON {
-		fmt.Fprintf(s.w, `{"time":%q,"elapsed":%.1f,"rate":%.0f,"percent":%.2f,"eta":%.0f,"pass":%d,"found":%d,"sent":%d,"replies":%d,"open":%d,"closed":%d,"invalid":%d,"drops":%d}`+"\n",
-			now.UTC().Format(time.RFC3339), now.Sub(s.began).Seconds(), rate, pct, eta.Seconds(), p.Pass, found, p.Sent, p.Replies, p.Open, p.Closed, p.Invalid, p.Dropped)
+		fmt.Fprintf(s.w, `{"time":%q,"elapsed":%.1f,"rate":%.0f,"percent":%.2f,"eta":%.0f,"pass":%d,"found":%d,"sent":%d,"replies":%d,"open":%d,"closed":%d,"filtered":%d,"invalid":%d,"drops":%d}`+"\n",
+			now.UTC().Format(time.RFC3339), now.Sub(s.began).Seconds(), rate, pct, eta.Seconds(), p.Pass, found, p.Sent, p.Replies, p.Open, p.Closed, p.Filtered, p.Invalid, p.Dropped)
 		return
 	}
 	retry := ""
