@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,7 +159,7 @@ func interruptAndResume(t *testing.T, sig syscall.Signal) {
 	truth := lab.Truth(netip.MustParsePrefix("198.18.0.0/22"), 1, 1024, 2000, 33)
 	l := lab.Start(t, lab.Config{Open: truth})
 	dir := t.TempDir()
-	args := []string{"-p", "1-1024", "198.18.0.0/22", "--rate", "100000", "-oD", "out.ndjson", "-oJ", "out.json", "-oX", "out.xml"}
+	args := []string{"-p", "1-1024", "198.18.0.0/22", "--rate", "100000", "-oD", "out.ndjson", "-oJ", "out.json", "-oX", "out.xml", "-oL", "out.list", "-oG", "out.grep"}
 	cmd, stderr := start(t, l, dir, args...)
 	time.Sleep(3500 * time.Millisecond)
 	if err := cmd.Process.Signal(sig); err != nil {
@@ -197,22 +198,58 @@ func interruptAndResume(t *testing.T, sig syscall.Signal) {
 		seen[netip.AddrPortFrom(res.IP, res.Port)]++
 	}
 	dups := len(all) - len(seen)
-	if sig != syscall.SIGKILL && dups > 0 {
+	if dups > 0 {
 		t.Errorf("%d results reported twice across the two parts", dups)
+	}
+	// The other outputs, continued in the same way, hold the same results,
+	// once each.
+	for name, f := range map[string]result.Format{"out.json": result.FormatJSON, "out.xml": result.FormatXML, "out.list": result.FormatList, "out.grep": result.FormatGrepable} {
+		rs := readOutput(t, f, filepath.Join(dir, name))
+		got := map[netip.AddrPort]bool{}
+		for _, res := range rs {
+			got[netip.AddrPortFrom(res.IP, res.Port)] = true
+		}
+		if len(rs) != len(seen) || len(got) != len(seen) {
+			t.Errorf("%s: %d results, %d of them distinct; want the %d of out.ndjson, once each", name, len(rs), len(got), len(seen))
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "paused.conf")); !os.IsNotExist(err) {
 		t.Errorf("state file left after the scan finished: %v", err)
 	}
-	if sig != syscall.SIGKILL {
-		// The continued JSON and XML files are whole documents again.
-		if out, err := exec.Command("python3", "-m", "json.tool", filepath.Join(dir, "out.json")).CombinedOutput(); err != nil {
-			t.Errorf("resumed -oJ is not valid JSON: %v %s", err, out)
+	// The continued JSON and XML files are whole documents again, even
+	// after a kill -9 cut them anywhere.
+	if out, err := exec.Command("python3", "-m", "json.tool", filepath.Join(dir, "out.json")).CombinedOutput(); err != nil {
+		t.Errorf("resumed -oJ is not valid JSON: %v %s", err, out)
+	}
+	if _, err := exec.LookPath("xmllint"); err == nil {
+		if out, err := exec.Command("xmllint", "--noout", "--dtdvalid", "/usr/share/nmap/nmap.dtd", filepath.Join(dir, "out.xml")).CombinedOutput(); err != nil {
+			t.Errorf("resumed -oX does not validate: %v %s", err, out)
 		}
-		if _, err := exec.LookPath("xmllint"); err == nil {
-			if out, err := exec.Command("xmllint", "--noout", "--dtdvalid", "/usr/share/nmap/nmap.dtd", filepath.Join(dir, "out.xml")).CombinedOutput(); err != nil {
-				t.Errorf("resumed -oX does not validate: %v %s", err, out)
-			}
+	}
+}
+
+// readOutput reads every result in an output file of format f.
+func readOutput(t *testing.T, f result.Format, path string) []result.Result {
+	t.Helper()
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	d, err := result.NewReader(f, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []result.Result
+	for {
+		r, err := d.Next()
+		if errors.Is(err, io.EOF) {
+			return rs
 		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rs = append(rs, r)
 	}
 }
 
@@ -224,7 +261,8 @@ func TestInterruptAndResume(t *testing.T) {
 }
 
 // TestKillNineAndResume: a kill -9 loses no result and at most a couple of
-// seconds of probing; the periodic state file resumes the scan.
+// seconds of probing; the periodic state file resumes the scan, which
+// writes no result that the outputs already hold.
 func TestKillNineAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the /22 kill -9 scan in -short mode")

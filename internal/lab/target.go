@@ -1,0 +1,87 @@
+package lab
+
+import (
+	"context"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TargetCommand returns an exec.Cmd that runs name with args inside the
+// target namespace, where the targets' kernel and firewall are.
+func (l *Lab) TargetCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", l.name + "-tgt", name}, args...)...)
+}
+
+// Firewall adds rules, in nft(8) syntax, in order to an input chain of a
+// table "trawl_test" in the target namespace that runs before the lab's
+// own (drops and loss), creating both on first use. A rule such as
+// "ip daddr 198.18.1.0/28 tcp flags syn counter reject with icmp type
+// admin-prohibited" makes the namespace answer like a firewall; Counters
+// reads what its counter saw. It fails t if nft refuses a rule.
+func (l *Lab) Firewall(t testing.TB, rules ...string) {
+	t.Helper()
+	script := "add table ip trawl_test\n" +
+		"add chain ip trawl_test input { type filter hook input priority -10; policy accept; }\n"
+	for _, r := range rules {
+		script += "add rule ip trawl_test input " + r + "\n"
+	}
+	cmd := l.TargetCommand(context.Background(), "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("lab %s: nft: %v\n%s\n%s", l.name, err, out, script)
+	}
+}
+
+// counterRule matches a rule of nft's listing with its counter.
+var counterRule = regexp.MustCompile(`(?m)^[ \t]*(.*?)[ \t]*counter packets (\d+) bytes \d+`)
+
+// Counters returns the packets each counter of Firewall's rules has seen,
+// keyed by the rule's text before "counter" as nft lists it, such as
+// "ip daddr 198.18.1.0/28 tcp flags syn". It fails t if nft fails.
+func (l *Lab) Counters(t testing.TB) map[string]uint64 {
+	t.Helper()
+	out, err := l.TargetCommand(context.Background(), "nft", "list", "table", "ip", "trawl_test").CombinedOutput()
+	if err != nil {
+		t.Fatalf("lab %s: nft list: %v\n%s", l.name, err, out)
+	}
+	return parseCounters(string(out))
+}
+
+// parseCounters reads the counters in nft's listing of a table.
+func parseCounters(listing string) map[string]uint64 {
+	counts := map[string]uint64{}
+	for _, m := range counterRule.FindAllStringSubmatch(listing, -1) {
+		// The pattern's digits fit: nft prints 64-bit counters.
+		n, _ := strconv.ParseUint(m[2], 10, 64)
+		counts[m[1]] = n
+	}
+	return counts
+}
+
+// NoICMPRateLimit lifts the target namespace's limits on the ICMP errors
+// it sends (net.ipv4.icmp_ratelimit, per destination, and
+// icmp_msgs_per_sec and icmp_msgs_burst, for the namespace), so that every
+// probe a Firewall rule rejects gets its unreachable. With Linux's
+// defaults the scanner would get about one a second after a burst of 50,
+// as from a real router, and could not compare the answers port by port.
+func (l *Lab) NoICMPRateLimit(t testing.TB) {
+	t.Helper()
+	for key, value := range map[string]string{
+		"icmp_ratelimit":    "0",
+		"icmp_msgs_per_sec": "1000000",
+		"icmp_msgs_burst":   "1000000",
+	} {
+		// Written from inside the namespace, /proc/sys shows its own.
+		cmd := l.TargetCommand(context.Background(), "bash", "-c", `printf "%s\n" "$1" > "/proc/sys/net/ipv4/$2"`, "_", value, key)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("lab %s: set net.ipv4.%s=%s: %v\n%s", l.name, key, value, err, out)
+		}
+	}
+	out, err := l.TargetCommand(context.Background(), "cat", "/proc/sys/net/ipv4/icmp_ratelimit").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "0" {
+		t.Fatalf("lab %s: net.ipv4.icmp_ratelimit is %q after setting it to 0: %v", l.name, strings.TrimSpace(string(out)), err)
+	}
+}
