@@ -19,7 +19,8 @@ COPY bin/trawl-static /trawl
 # Root inside the container, because a capability granted with --cap-add
 # (or a Kubernetes securityContext) is effective only for uid 0: a non-root
 # user would start with none and could not open the raw socket. With
-# --cap-drop ALL --cap-add NET_RAW this root holds no other privilege.
+# --cap-drop ALL --cap-add NET_RAW this root holds no other privilege, and
+# once its sockets are open trawl gives up NET_RAW too (internal/priv).
 USER 0:0
 
 ENTRYPOINT ["/trawl"]
