@@ -32,15 +32,19 @@ const (
 	// order: {"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open",
 	// "reason":"syn-ack","reason_ttl":64,"ttl":64,
 	// "time":"2026-01-02T15:04:05Z"}. Time is RFC 3339 in UTC. "reason" and
-	// "reason_ttl" are left out for ReasonNone.
+	// "reason_ttl" are left out for ReasonNone. A Suspect result ends
+	// with "suspect":true after "time"; others have no "suspect" key.
 	FormatNDJSON
 	// FormatXML is nmap's XML format (-oX), valid against nmap.dtd once
 	// Close has run. Consecutive results for one address share a <host>
-	// until a Flush.
+	// until a Flush. A Suspect port's <port> ends with <script
+	// id="trawl-suspect" output="...">, where nmap.dtd puts NSE's output.
 	FormatXML
 	// FormatGrepable is nmap's grepable format (-oG): a "Status: Up" line
 	// and a "Ports:" line per host, between comment lines. Consecutive
-	// results for one address share a line until a Flush.
+	// results for one address share a line until a Flush. A line with a
+	// Suspect open port ends with a "Suspect: yes" field, tab-separated
+	// as nmap's "Ignored State:" is.
 	FormatGrepable
 )
 
@@ -176,6 +180,9 @@ type encoder struct {
 	closed bool
 	n      int        // results encoded
 	host   netip.Addr // address of the host record still open; zero if none
+	// suspect says that the open grepable host line has a Suspect open
+	// port, so that it ends with the Suspect field.
+	suspect bool
 	// up holds every address with a host record (XML, grepable), for the
 	// hosts up in the trailer: results come in any order, so one address
 	// can have several records. Its keys are 4 bytes: a million hosts up
@@ -260,7 +267,7 @@ func (e *encoder) endHost() error {
 	case FormatXML:
 		_, err = e.w.WriteString("</ports>\n</host>\n")
 	case FormatGrepable:
-		err = e.w.WriteByte('\n')
+		_, err = e.w.Write(e.appendGrepEnd(e.buf[:0]))
 	}
 	return err
 }
@@ -343,5 +350,8 @@ func appendJSON(b []byte, r Result) []byte {
 	b = strconv.AppendUint(b, uint64(r.TTL), 10)
 	b = append(b, `,"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339)
+	if r.Suspect {
+		return append(b, `","suspect":true}`...)
+	}
 	return append(b, `"}`...)
 }

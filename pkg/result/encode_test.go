@@ -50,6 +50,16 @@ var (
 		{IP: netip.MustParseAddr("198.18.0.3"), Port: 22, Status: StatusFiltered, Reason: ReasonNoResponse, Time: testStart},
 	}
 
+	// suspectResults are a tarpit's: 198.18.0.5 answers every port, so
+	// its open ports are Suspect (its closed one is not), beside a host
+	// whose open port is not.
+	suspectResults = []Result{
+		{IP: netip.MustParseAddr("198.18.0.5"), Port: 22, Status: StatusOpen, TTL: 64, Reason: ReasonSYNACK, ReasonTTL: 64, Time: testStart, Suspect: true},
+		{IP: netip.MustParseAddr("198.18.0.5"), Port: 23, Status: StatusOpen, TTL: 64, Reason: ReasonSYNACK, ReasonTTL: 64, Time: testStart, Suspect: true},
+		{IP: netip.MustParseAddr("198.18.0.5"), Port: 24, Status: StatusClosed, TTL: 64, Reason: ReasonReset, ReasonTTL: 64, Time: testStart},
+		{IP: netip.MustParseAddr("198.18.0.6"), Port: 80, Status: StatusOpen, TTL: 63, Reason: ReasonSYNACK, ReasonTTL: 63, Time: testStart},
+	}
+
 	formats = []Format{FormatPlain, FormatList, FormatJSON, FormatNDJSON, FormatXML, FormatGrepable}
 )
 
@@ -231,6 +241,71 @@ func TestEncodeGolden(t *testing.T) {
 				"Host: 198.18.0.3 ()\tPorts: 22/filtered/tcp//ssh///",
 				"# trawl 0.1.0 done at Fri Jan  2 15:04:06 2026 -- 4 IP addresses (3 hosts up) scanned in 1.50 seconds",
 			),
+		},
+		{
+			name: "ndjson suspect",
+			f:    FormatNDJSON,
+			m:    testMeta,
+			rs:   suspectResults,
+			want: lines(
+				`{"ip":"198.18.0.5","port":22,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","suspect":true}`,
+				`{"ip":"198.18.0.5","port":23,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","suspect":true}`,
+				`{"ip":"198.18.0.5","port":24,"proto":"tcp","status":"closed","reason":"reset","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"198.18.0.6","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":63,"ttl":63,"time":"2026-01-02T15:04:05Z"}`,
+			),
+		},
+		{
+			name: "json suspect",
+			f:    FormatJSON,
+			m:    testMeta,
+			rs:   suspectResults[:1],
+			want: lines(
+				"[",
+				`{"ip":"198.18.0.5","port":22,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","suspect":true}`,
+				"]",
+			),
+		},
+		{
+			name: "xml suspect: a script element in the port, as NSE writes",
+			f:    FormatXML,
+			m:    testMeta,
+			rs:   suspectResults,
+			want: xmlHead + xmlInfo + `<host endtime="1767366245"><status state="up" reason="syn-ack" reason_ttl="64"/>
+<address addr="198.18.0.5" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="ssh" method="table" conf="3"/><script id="trawl-suspect" output="` + suspectNote + `"/></port>
+<port protocol="tcp" portid="23"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="telnet" method="table" conf="3"/><script id="trawl-suspect" output="` + suspectNote + `"/></port>
+<port protocol="tcp" portid="24"><state state="closed" reason="reset" reason_ttl="64"/></port>
+</ports>
+</host>
+<host endtime="1767366245"><status state="up" reason="syn-ack" reason_ttl="63"/>
+<address addr="198.18.0.6" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="63"/><service name="http" method="table" conf="3"/></port>
+</ports>
+</host>
+<runstats><finished time="1767366246" timestr="Fri Jan  2 15:04:06 2026" summary="trawl 0.1.0 done at Fri Jan  2 15:04:06 2026; 4 IP addresses (2 hosts up) scanned in 1.50 seconds" elapsed="1.50" exit="success"/><hosts up="2" down="2" total="4"/>
+</runstats>
+</nmaprun>
+`,
+		},
+		{
+			name: "grepable suspect: a field after Ports, as Ignored State is",
+			f:    FormatGrepable,
+			m:    testMeta,
+			rs:   suspectResults,
+			want: grepHead + lines(
+				"Host: 198.18.0.5 ()\tStatus: Up",
+				"Host: 198.18.0.5 ()\tPorts: 22/open/tcp//ssh///, 23/open/tcp//telnet///, 24/closed/tcp/////\tSuspect: yes",
+				"Host: 198.18.0.6 ()\tStatus: Up",
+				"Host: 198.18.0.6 ()\tPorts: 80/open/tcp//http///",
+				"# trawl 0.1.0 done at Fri Jan  2 15:04:06 2026 -- 4 IP addresses (2 hosts up) scanned in 1.50 seconds",
+			),
+		},
+		{
+			name: "list and plain have no place for suspect",
+			f:    FormatList,
+			m:    testMeta,
+			rs:   suspectResults[:1],
+			want: lines("#masscan", "open tcp 22 198.18.0.5 1767366245", "# end"),
 		},
 		{
 			name: "ndjson time in UTC",
@@ -504,6 +579,7 @@ func validDocs(t *testing.T, f Format) map[string]string {
 		"many":        encode(t, f, testMeta, many),
 		"interleaved": encode(t, f, testMeta, interleaved),
 		"reasons":     encode(t, f, testMeta, reasonResults),
+		"suspect":     encode(t, f, testMeta, suspectResults),
 	}
 }
 
@@ -696,7 +772,7 @@ func checkSame(t *testing.T, got, want []Result) {
 var (
 	grepComment = regexp.MustCompile(`^# [^\n]*$`)
 	grepStatus  = regexp.MustCompile(`^Host: (\d+\.\d+\.\d+\.\d+) \(\)\tStatus: Up$`)
-	grepPorts   = regexp.MustCompile(`^Host: (\d+\.\d+\.\d+\.\d+) \(\)\tPorts: (.*)$`)
+	grepPorts   = regexp.MustCompile(`^Host: (\d+\.\d+\.\d+\.\d+) \(\)\tPorts: ([^\t]*)(\tSuspect: yes)?$`)
 	grepPort    = regexp.MustCompile(`^(\d+)/(open|closed|filtered)/tcp//([a-z0-9-]*)///$`)
 )
 
@@ -725,7 +801,7 @@ func parseGrepable(t *testing.T, doc string) []Result {
 				if p[3] != Service(uint16(port)) {
 					t.Errorf("line %d: service %q for port %d, want %q", i+1, p[3], port, Service(uint16(port)))
 				}
-				rs = append(rs, Result{IP: netip.MustParseAddr(m[1]), Port: uint16(port), Status: s})
+				rs = append(rs, Result{IP: netip.MustParseAddr(m[1]), Port: uint16(port), Status: s, Suspect: m[3] != "" && s == StatusOpen})
 			}
 		default:
 			t.Errorf("line %d does not parse: %q", i+1, line)
@@ -746,6 +822,12 @@ func TestGrepableParses(t *testing.T) {
 	}
 	checkSame(t, parseGrepable(t, docs["results"]), want)
 	checkSame(t, parseGrepable(t, docs["flushed"]), want)
+	want = nil
+	for _, r := range suspectResults {
+		r.TTL, r.Reason, r.ReasonTTL = 0, ReasonNone, 0
+		want = append(want, r)
+	}
+	checkSame(t, parseGrepable(t, docs["suspect"]), want)
 	if head := strings.SplitN(docs["escapes"], "\n", 2)[0]; !strings.HasSuffix(head, "'a\"b' <&>      end-") {
 		t.Errorf("header line %q: control characters should become spaces", head)
 	}

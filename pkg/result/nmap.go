@@ -137,7 +137,33 @@ func (e *encoder) appendXMLPort(b []byte, r Result) []byte {
 		b = append(b, name...)
 		b = append(b, `" method="table" conf="3"/>`...)
 	}
+	if r.Suspect {
+		// nmap.dtd lets a <port> end with <script> elements, as NSE
+		// writes them; the id names trawl's note.
+		b = append(b, `<script id="`+suspectScript+`" output="`+suspectNote+`"/>`...)
+	}
 	return append(b, "</port>\n"...)
+}
+
+// suspectScript is the id of the <script> element that marks a Suspect
+// port in XML, and suspectNote its output.
+const (
+	suspectScript = "trawl-suspect"
+	suspectNote   = "the host answers nearly every port probed with a SYN-ACK: a SYN proxy, a tarpit or a firewall answering for it"
+)
+
+// grepSuspect is the field that ends a grepable "Ports:" line with a
+// Suspect open port, after nmap's tab-separated "Name: value" layout.
+const grepSuspect = "\tSuspect: yes"
+
+// appendGrepEnd appends the end of the open grepable "Ports:" line: the
+// Suspect field if one of its open ports is Suspect, and the newline.
+func (e *encoder) appendGrepEnd(b []byte) []byte {
+	if e.suspect {
+		b = append(b, grepSuspect...)
+		e.suspect = false
+	}
+	return append(b, '\n')
 }
 
 // portReason returns nmap's reason for r's state and the TTL of the reply
@@ -209,7 +235,7 @@ func (e *encoder) appendGrepPort(b []byte, r Result) []byte {
 		b = append(b, ", "...)
 	} else {
 		if e.host.IsValid() {
-			b = append(b, '\n')
+			b = e.appendGrepEnd(b)
 		}
 		e.beginHost(r.IP)
 		b = append(b, "Host: "...)
@@ -224,6 +250,7 @@ func (e *encoder) appendGrepPort(b []byte, r Result) []byte {
 	b = append(b, r.Status.String()...)
 	b = append(b, "/"+Proto+"//"...)
 	b = append(b, Service(r.Port)...)
+	e.suspect = e.suspect || r.Suspect && r.Status == StatusOpen
 	return append(b, "///"...)
 }
 

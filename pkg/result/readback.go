@@ -36,7 +36,8 @@ const maxReadLine = 4 << 20
 //
 // Not every format holds every field. JSON and NDJSON give every field.
 // Plain and grepable give no TTL, no Reason and the zero Time; list gives
-// no TTL and no Reason. XML gives the Reason and ReasonTTL it holds, which
+// no TTL, no Reason and no Suspect, nor does plain; grepable gives Suspect
+// to the open ports of a line that ends with its "Suspect: yes" field. XML gives the Reason and ReasonTTL it holds, which
 // the encoder derived from the Status and TTL for a result without a
 // Reason; it gives the ReasonTTL as the TTL too when the reason is the
 // target's TCP reply (syn-ack, reset, conn-refused), else no TTL; and it
@@ -272,7 +273,11 @@ func (d *Reader) parseGrepable(b []byte) error {
 		}
 		return errors.New(`want "Status: " or "Ports: " after the address`)
 	}
-	ports, _, _ = bytes.Cut(ports, []byte("\t"))
+	ports, extra, _ := bytes.Cut(ports, []byte("\t"))
+	suspect := false
+	for field := range bytes.SplitSeq(extra, []byte("\t")) {
+		suspect = suspect || string(field) == grepSuspect[1:]
+	}
 	n := len(d.queue)
 	for entry := range bytes.SplitSeq(ports, []byte(", ")) {
 		// port/state/protocol/owner/service/rpc info/version/
@@ -295,7 +300,7 @@ func (d *Reader) parseGrepable(b []byte) error {
 			d.queue = d.queue[:n]
 			return fmt.Errorf("port entry %q: %w", entry, err)
 		}
-		d.queue = append(d.queue, Result{IP: ip, Port: port, Status: s})
+		d.queue = append(d.queue, Result{IP: ip, Port: port, Status: s, Suspect: suspect && s == StatusOpen})
 	}
 	return nil
 }
@@ -472,6 +477,10 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 			}
 			if tcpReply(h.port.Reason) {
 				h.port.TTL = h.port.ReasonTTL
+			}
+		case "script":
+			if v, _ := attr(t, "id"); h.port != nil && v == suspectScript {
+				h.port.Suspect = true
 			}
 		}
 	case xml.EndElement:

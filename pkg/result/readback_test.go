@@ -46,10 +46,13 @@ func kept(f Format, rs []Result) []Result {
 	for i, r := range rs {
 		r.Time = r.Time.UTC().Truncate(time.Second)
 		switch f {
-		case FormatPlain, FormatGrepable:
+		case FormatPlain:
+			r.TTL, r.Reason, r.ReasonTTL, r.Time, r.Suspect = 0, ReasonNone, 0, time.Time{}, false
+		case FormatGrepable:
 			r.TTL, r.Reason, r.ReasonTTL, r.Time = 0, ReasonNone, 0, time.Time{}
+			r.Suspect = r.Suspect && r.Status == StatusOpen
 		case FormatList:
-			r.TTL, r.Reason, r.ReasonTTL = 0, ReasonNone, 0
+			r.TTL, r.Reason, r.ReasonTTL, r.Suspect = 0, ReasonNone, 0, false
 		case FormatXML:
 			if r.Reason == ReasonNone {
 				r.Reason = map[Status]Reason{StatusOpen: ReasonSYNACK, StatusClosed: ReasonReset, StatusFiltered: ReasonNoResponse}[r.Status]
@@ -86,7 +89,7 @@ func requireSame(t *testing.T, got, want []Result) {
 // of one address with consecutive ports (one XML or grepable host record),
 // and those of addresses that alternate.
 func readbackSets() map[string][]Result {
-	sets := map[string][]Result{"none": nil, "results": testResults, "reasons": reasonResults}
+	sets := map[string][]Result{"none": nil, "results": testResults, "reasons": reasonResults, "suspect": suspectResults}
 	var oneHost, alternating []Result
 	for i := range 8 {
 		r := Result{

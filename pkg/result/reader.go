@@ -37,9 +37,10 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // per line, for example to merge the outputs of shards. Blank lines are
 // skipped, keys may come in any order, and unknown keys are ignored. "ip",
 // "port" and "status" are required; "proto", if present, must be "tcp";
-// "ttl" defaults to 0 and "time" to the zero time. "reason", if present,
-// must be a word ParseReason takes, and "reason_ttl" (default 0) is read
-// with it only, as the encoders write them. Times are kept in UTC to
+// "ttl" defaults to 0, "time" to the zero time and "suspect" to false.
+// "reason", if present, must be a word ParseReason takes, and
+// "reason_ttl" (default 0) is read with it only, as the encoders write
+// them. Times are kept in UTC to
 // the second, the precision the encoders write, so that every Result read
 // encodes back to a line that reads as the same Result. A last line without
 // its newline is read too; a Reader, for files that a killed writer may
@@ -99,6 +100,7 @@ type jsonResult struct {
 	ReasonTTL uint8   `json:"reason_ttl"`
 	TTL       uint8   `json:"ttl"`
 	Time      *string `json:"time"`
+	Suspect   bool    `json:"suspect"`
 }
 
 // errMissing is wrapped by the error for a line without a required key.
@@ -131,7 +133,7 @@ func parseNDJSON(line []byte) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("status: %w", err)
 	}
-	r := Result{IP: ip, Port: *j.Port, Status: status, TTL: j.TTL}
+	r := Result{IP: ip, Port: *j.Port, Status: status, TTL: j.TTL, Suspect: j.Suspect}
 	if j.Reason != nil {
 		if r.Reason, err = ParseReason(*j.Reason); err != nil {
 			return Result{}, fmt.Errorf("reason: %w", err)

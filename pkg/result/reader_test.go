@@ -48,6 +48,8 @@ func TestNDJSONReaderLenient(t *testing.T) {
 	}
 	withReason := want
 	withReason.Reason, withReason.ReasonTTL = ReasonSYNACK, 64
+	suspect := withReason
+	suspect.Suspect = true
 	tests := []struct {
 		name  string
 		input string
@@ -60,6 +62,8 @@ func TestNDJSONReaderLenient(t *testing.T) {
 		{"keys in another order, spaces", ` { "time" : "2026-01-02T15:04:05Z", "status":"open", "ttl":64, "port":80, "ip":"198.18.0.1" } `, []Result{want}},
 		{"unknown keys", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z","service":"http","banner":{"x":[1,2]}}`, []Result{want}},
 		{"reason", `{"ip":"198.18.0.1","port":80,"status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{withReason}},
+		{"suspect", `{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","suspect":true}`, []Result{suspect}},
+		{"suspect false", `{"ip":"198.18.0.1","port":80,"status":"open","suspect":false,"reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{withReason}},
 		{"reason_ttl without reason", `{"ip":"198.18.0.1","port":80,"status":"open","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{want}},
 		{"offset and fraction", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T16:04:05.999+01:00"}`, []Result{want}},
 		{"optional keys missing", `{"ip":"198.18.0.1","port":80,"status":"open"}`, []Result{{IP: want.IP, Port: 80, Status: StatusOpen}}},

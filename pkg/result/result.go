@@ -97,6 +97,14 @@ type Result struct {
 	ReasonTTL uint8
 	// Time is when the reply was seen. Encoders write it to the second.
 	Time time.Time
+	// Suspect marks an open port of a host that answers nearly every
+	// port it is probed on with a SYN-ACK: a SYN proxy, a tarpit or a
+	// firewall answering for the host, whose open ports say nothing of
+	// its services. The JSON formats write "suspect":true, XML a <script
+	// id="trawl-suspect"> in the <port>, and grepable a "Suspect: yes"
+	// field on the host's line (for open ports only); plain and list
+	// have no place for it. False means not marked.
+	Suspect bool
 }
 
 // check returns an error if r cannot be encoded: its IP is not IPv4, its
