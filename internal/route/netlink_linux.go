@@ -14,34 +14,62 @@ import (
 // plain request, or every message of a dump up to NLMSG_DONE. An error
 // from f ends the exchange.
 func exchange(req []byte, f func(syscall.NetlinkMessage) error) error {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	c, err := dial()
 	if err != nil {
-		return fmt.Errorf("open netlink: %w", err)
-	}
-	defer unix.Close(fd)
-	tv := unix.Timeval{Sec: 2}
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return err
 	}
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	defer c.close()
+	return c.exchange(req, f)
+}
+
+// conn is an rtnetlink socket for many requests in turn, such as one
+// route lookup per block of targets. It is not safe for concurrent use.
+type conn struct {
+	fd  int
+	seq uint32
+	buf []byte
+}
+
+// dial opens an rtnetlink socket with a 2 s read timeout.
+func dial() (*conn, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("open netlink: %w", err)
+	}
+	tv := unix.Timeval{Sec: 2}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &conn{fd: fd, buf: make([]byte, 1<<16)}, nil
+}
+
+func (c *conn) close() { unix.Close(c.fd) }
+
+// exchange sends req, under a sequence number of its own, and hands f
+// each message of the answer, as the function exchange does. Messages
+// left over from an earlier exchange that f ended carry an older sequence
+// number and are skipped.
+func (c *conn) exchange(req []byte, f func(syscall.NetlinkMessage) error) error {
+	c.seq++
+	binary.NativeEndian.PutUint32(req[8:12], c.seq)
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("send netlink request: %w", err)
 	}
-	seq := binary.NativeEndian.Uint32(req[8:12])
-	buf := make([]byte, 1<<16)
 	for {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("read netlink reply: %w", err)
 		}
-		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		msgs, err := syscall.ParseNetlinkMessage(c.buf[:n])
 		if err != nil {
 			return fmt.Errorf("parse netlink reply: %w", err)
 		}
 		for _, m := range msgs {
-			if m.Header.Seq != seq {
+			if m.Header.Seq != c.seq {
 				continue
 			}
 			if m.Header.Type == unix.NLMSG_DONE {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+
+	"github.com/trawlscan/trawl/pkg/target"
 )
 
 // Route is the kernel's answer for one IPv4 destination.
@@ -21,8 +23,32 @@ type Route struct {
 	Gateway netip.Addr
 }
 
+// Span is a block of target addresses that the kernel routes alike.
+type Span struct {
+	// Range is the block, part of one target range.
+	Range target.Range
+	// Route is the kernel's route to every address of Range if Err is
+	// nil. With an Err wrapping ErrNoSource or ErrSpread, it is the route
+	// the kernel gave for Range.First (with ErrNoSource, without a
+	// Source); with ErrNoRoute, the zero Route.
+	Route Route
+	// Err says why Range has no usable route: it wraps ErrNoRoute,
+	// ErrNoSource or ErrSpread.
+	Err error
+}
+
 // ErrNoRoute means the kernel has no route to the destination.
 var ErrNoRoute = errors.New("no route to host")
+
+// ErrNoSource means the route's interface has no IPv4 address for the
+// packets' source: the route, say, of a tunnel with no address.
+var ErrNoSource = errors.New("route has no source address")
+
+// ErrSpread means the kernel may send packets to one destination by
+// different ways, so that no one interface sees all of them: a multipath
+// route with next hops on several interfaces, or a policy routing rule
+// that selects by port or protocol.
+var ErrSpread = errors.New("packets to one destination may leave by different interfaces")
 
 // ErrNoNeighbour means the kernel's neighbour table holds no usable
 // link-layer address for the next hop.

@@ -25,3 +25,8 @@ func Neighbour(index int, ip netip.Addr) (net.HardwareAddr, error) {
 func AllVia(ranges []target.Range, index int, gw netip.Addr) error {
 	return fmt.Errorf("routes: not supported on %s", runtime.GOOS)
 }
+
+// Split is not supported on this GOOS.
+func Split(ranges []target.Range) ([]Span, error) {
+	return nil, fmt.Errorf("routes: not supported on %s", runtime.GOOS)
+}

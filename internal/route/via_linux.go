@@ -92,6 +92,8 @@ type entry struct {
 	index   int
 	gateway netip.Addr
 	plain   bool // no TOS, no source prefix, no multipath
+	prefsrc netip.Addr
+	hops    []int // the interface of each next hop of a multipath route
 }
 
 // parseEntry reads one message of a route dump; ok is false for anything
@@ -130,14 +132,37 @@ func parseEntry(m syscall.NetlinkMessage) (e entry, ok bool, err error) {
 			if len(v) >= 4 {
 				e.table = binary.NativeEndian.Uint32(v)
 			}
+		case unix.RTA_PREFSRC:
+			if ip, ok := netip.AddrFromSlice(v); ok {
+				e.prefsrc = ip.Unmap()
+			}
 		case unix.RTA_MULTIPATH:
 			e.plain = false
+			e.hops = nextHops(v)
 		}
 	})
 	if err != nil {
 		return e, false, fmt.Errorf("route message: %w", err)
 	}
 	return e, true, nil
+}
+
+// nextHops returns the interface of each next hop in an RTA_MULTIPATH
+// attribute: struct rtnexthop (length, flags, hops, interface index)
+// followed by that hop's attributes, each padded to 4 bytes. It stops at
+// a malformed one.
+func nextHops(v []byte) []int {
+	const rtnexthopLen = 8
+	var hops []int
+	for len(v) >= rtnexthopLen {
+		n := int(binary.NativeEndian.Uint16(v[0:2]))
+		if n < rtnexthopLen || n > len(v) {
+			break
+		}
+		hops = append(hops, int(int32(binary.NativeEndian.Uint32(v[4:8]))))
+		v = v[min(len(v), (n+unix.RTA_ALIGNTO-1)&^(unix.RTA_ALIGNTO-1)):]
+	}
+	return hops
 }
 
 // span returns the first and last address of e's prefix, in host order.

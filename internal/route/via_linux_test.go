@@ -86,9 +86,10 @@ func TestParseRule(t *testing.T) {
 }
 
 // FuzzParseEntry feeds arbitrary netlink messages to the route-dump and
-// rule parsers, which must not panic.
+// rule parsers, which must not panic; a rule has at most two cuts.
 func FuzzParseEntry(f *testing.F) {
 	f.Add(routeMsg(unix.RT_TABLE_MAIN, unix.RTN_UNICAST, netip.MustParsePrefix("198.18.2.128/25"), 3, netip.MustParseAddr("198.19.0.2")))
+	f.Add(fakeRoute{table: unix.RT_TABLE_MAIN, typ: unix.RTN_UNICAST, dst: "198.18.3.0/24", prefsrc: "198.19.0.1", hops: []uint32{2, 3}}.msg())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		msgs, err := syscall.ParseNetlinkMessage(b)
 		if err != nil {
@@ -99,6 +100,9 @@ func FuzzParseEntry(f *testing.F) {
 				t.Fatalf("parseEntry returned %+v, %v", e, err)
 			}
 			_, _ = parseRule(m)
+			if cuts, _, err := ruleCuts(m, nil); err == nil && len(cuts) > 2 {
+				t.Fatalf("ruleCuts returned %d cuts for one rule", len(cuts))
+			}
 		}
 	})
 }
