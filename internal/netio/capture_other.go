@@ -9,6 +9,6 @@ import (
 )
 
 // OpenCapture is not supported on this GOOS without libpcap.
-func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Capture, error) {
+func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) (Capture, error) {
 	return nil, fmt.Errorf("open capture on %s: not supported on %s without libpcap", iface, runtime.GOOS)
 }

@@ -20,13 +20,19 @@ type pcapCapture struct {
 	iface string
 }
 
-// OpenCapture opens a libpcap capture on iface for IPv4 replies to probes
-// from src:port (TCP SYN-ACKs and RSTs, ICMP unreachables quoting a
-// probe): snapshot length snapLen, a bufferBytes kernel buffer, a 10 ms read
-// timeout (not immediate mode, which wakes the reader for every packet and
-// halves the send rate) and the kernel BPF filter Filter(src, port).
-func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Capture, error) {
-	filter := Filter(src, port)
+// OpenCapture opens a libpcap capture on iface, or on every interface if
+// iface is AllInterfaces (libpcap's "any", in Linux cooked frames), for
+// IPv4 replies to probes from port and any of srcs (TCP SYN-ACKs and
+// RSTs, ICMP unreachables quoting a probe): snapshot length snapLen, a
+// bufferBytes kernel buffer, a 10 ms read timeout (not immediate mode,
+// which wakes the reader for every packet and halves the send rate) and
+// the kernel BPF filter Filter(srcs, port). srcs holds 1 to MaxSources
+// addresses.
+func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) (Capture, error) {
+	if len(srcs) == 0 || len(srcs) > MaxSources {
+		return nil, fmt.Errorf("open capture on %s: %d source addresses, want 1 to %d", iface, len(srcs), MaxSources)
+	}
+	filter := Filter(srcs, port)
 	in, err := pcap.NewInactiveHandle(iface)
 	if err != nil {
 		return nil, fmt.Errorf("open capture on %s: %w", iface, err)

@@ -36,14 +36,15 @@ const (
 
 // ringCapture is a Capture on an AF_PACKET socket (packet(7)) with a
 // TPACKET_V3 receive ring shared with the kernel, so that reading replies
-// costs no system call per packet. It is bound to one interface and to
-// IPv4 frames only: unlike libpcap's ETH_P_ALL socket, it is not a tap on
-// the probes going out, which the kernel would otherwise clone for it one
-// by one. A classic BPF filter from FilterProgram passes only replies. It
-// needs no libpcap, so a static binary can use it.
+// costs no system call per packet. It is bound to one interface, or to
+// all, and to IPv4 frames only: unlike libpcap's ETH_P_ALL socket, it is
+// not a tap on the probes going out, which the kernel would otherwise
+// clone for it one by one. A classic BPF filter from FilterProgram passes
+// only replies. It needs no libpcap, so a static binary can use it.
 type ringCapture struct {
 	fd      int
 	iface   string
+	link    LinkType
 	ring    []byte
 	blocks  int
 	block   int // the block being read
@@ -52,39 +53,50 @@ type ringCapture struct {
 	dropped atomic.Uint64
 }
 
-// OpenCapture opens an AF_PACKET ring capture on iface for IPv4 replies
-// to probes from src:port (TCP SYN-ACKs and RSTs, ICMP unreachables
-// quoting a probe), with about bufferBytes of ring (at least 2 blocks of
-// 1 MiB) and a 10 ms read timeout.
-func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Capture, error) {
-	ifi, err := net.InterfaceByName(iface)
-	if err != nil {
-		return nil, fmt.Errorf("open capture on %s: %w", iface, err)
+// OpenCapture opens an AF_PACKET ring capture on iface, or on every
+// interface if iface is AllInterfaces, for IPv4 replies to probes from
+// port and any of srcs (TCP SYN-ACKs and RSTs, ICMP unreachables quoting
+// a probe), with about bufferBytes of ring (at least 2 blocks of 1 MiB)
+// and a 10 ms read timeout. srcs holds 1 to MaxSources addresses.
+//
+// On one interface, which must be Ethernet or loopback, it reads whole
+// frames (SOCK_RAW, LinkEthernet). On all of them, whose link layers may
+// differ, it reads the IPv4 packets alone (SOCK_DGRAM, LinkRaw): the
+// kernel strips each frame's link-layer header before the filter runs.
+func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) (Capture, error) {
+	typ, link, index := unix.SOCK_DGRAM, LinkRaw, 0
+	if iface != AllInterfaces {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return nil, fmt.Errorf("open capture on %s: %w", iface, err)
+		}
+		if ifi.Flags&net.FlagLoopback == 0 && len(ifi.HardwareAddr) != 6 {
+			return nil, fmt.Errorf("open capture on %s: only Ethernet and loopback interfaces are supported", iface)
+		}
+		typ, link, index = unix.SOCK_RAW, LinkEthernet, ifi.Index
 	}
-	if ifi.Flags&net.FlagLoopback == 0 && len(ifi.HardwareAddr) != 6 {
-		return nil, fmt.Errorf("open capture on %s: only Ethernet and loopback interfaces are supported", iface)
-	}
-	prog, err := FilterProgram(src, port)
+	prog, err := FilterProgram(link, srcs, port)
 	if err != nil {
 		return nil, fmt.Errorf("capture filter: %w", err)
 	}
 	// Open the socket with protocol 0, which hooks it to no interface, so
 	// that it takes no frame; attach the filter and set up the ring; and
-	// only then bind it to ETH_P_IP on ifi, as mdlayher/packet does.
+	// only then bind it to ETH_P_IP on the interface (or all), as
+	// mdlayher/packet does.
 	// Opened with ETH_P_IP, the socket would take every IPv4 frame on every
 	// interface until the filter was attached, counting them, and counting
 	// drops that Stats would report once its queue was full; and, until
 	// the bind, replies that pass the filter on any interface. As nothing
 	// comes in before the bind, there is nothing to drain (setting up the
 	// ring purges the socket's queue anyway).
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_PACKET, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
 			return nil, fmt.Errorf("open capture on %s: %w: %w", iface, ErrPrivilege, err)
 		}
 		return nil, fmt.Errorf("open capture on %s: %w", iface, err)
 	}
-	c := &ringCapture{fd: fd, iface: iface, blocks: max(2, bufferBytes/ringBlockSize)}
+	c := &ringCapture{fd: fd, iface: iface, link: link, blocks: max(2, bufferBytes/ringBlockSize)}
 	filter := make([]unix.SockFilter, len(prog))
 	for i, ins := range prog {
 		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
@@ -110,7 +122,7 @@ func OpenCapture(iface string, src netip.Addr, port uint16, bufferBytes int) (Ca
 		// Last, so that the socket takes frames only once it has its
 		// filter and its ring.
 		{"bind", func() error {
-			return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifi.Index})
+			return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: index})
 		}},
 	}
 	for _, s := range steps {
@@ -184,7 +196,7 @@ func (c *ringCapture) wait() error {
 	return nil
 }
 
-func (c *ringCapture) Link() LinkType { return LinkEthernet }
+func (c *ringCapture) Link() LinkType { return c.link }
 
 // Stats adds the kernel's counters, which reset on every read, to the
 // totals so far. It is safe to call while another goroutine reads.

@@ -52,7 +52,7 @@ func TestRingCaptureCountsNothingUnfiltered(t *testing.T) {
 
 	lo := netip.MustParseAddr("127.0.0.1")
 	for i := range 20 {
-		c, err := OpenCapture("lo", lo, 61996, 1<<20)
+		c, err := OpenCapture("lo", []netip.Addr{lo}, 61996, 1<<20)
 		if errors.Is(err, ErrPrivilege) {
 			t.Skip(err)
 		}

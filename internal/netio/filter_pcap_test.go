@@ -78,27 +78,13 @@ func serialize(t *testing.T, ls ...gopacket.SerializableLayer) []byte {
 // the receive filter: Filter's string, compiled and run by libpcap as the
 // pcap capture's kernel filter would be, and FilterProgram, which the ring
 // capture attaches, in golang.org/x/net/bpf's VM. Both must give the
-// expected verdict. Truncated rows cut the frame as a short capture would:
-// loads past the end reject in either.
+// expected verdict: for one source address and for two, on Ethernet
+// frames, and on the bare IPv4 packets that a capture on every interface
+// filters. Truncated rows cut the frame as a short capture would: loads
+// past the end reject in either.
 func TestFilterProgramAgreesWithPcap(t *testing.T) {
-	src, port := netip.MustParseAddr("198.19.0.1"), uint16(61000)
-	bp, err := pcap.NewBPF(layers.LinkTypeEthernet, snapLen, Filter(src, port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := FilterProgram(src, port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ins := make([]bpf.Instruction, len(prog))
-	for i, r := range prog {
-		ins[i] = r.Disassemble()
-	}
-	vm, err := bpf.NewVM(ins)
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	us, second := netip.MustParseAddr("198.19.0.1"), netip.MustParseAddr("198.19.2.1")
+	port := uint16(61000)
 	flags := func(syn, ack, rst, fin bool) func(*layers.IPv4, *layers.TCP) {
 		return func(_ *layers.IPv4, tcp *layers.TCP) {
 			tcp.SYN, tcp.ACK, tcp.RST, tcp.FIN = syn, ack, rst, fin
@@ -132,6 +118,20 @@ func TestFilterProgramAgreesWithPcap(t *testing.T) {
 	icmpOpts := icmpFrame(t, func(ip *layers.IPv4) {
 		ip.Options = []layers.IPv4Option{{OptionType: 148, OptionLength: 4, OptionData: []byte{0, 0}}}
 	}, layers.ICMPv4TypeDestinationUnreachable, 13, probeOpts)
+
+	// Replies to the second source address, which pass where it is one
+	// of ours.
+	toSecond := func(ip *layers.IPv4, _ *layers.TCP) { ip.DstIP = second.AsSlice() }
+	fromSecond := quotedProbe(t, func(ip *layers.IPv4, _ *layers.TCP) { ip.SrcIP = second.AsSlice() })
+	seconds := []struct {
+		name  string
+		frame []byte
+	}{
+		{"SYN-ACK to the second source", filterFrame(t, toSecond)},
+		{"RST to the second source", filterFrame(t, func(ip *layers.IPv4, tcp *layers.TCP) { toSecond(ip, tcp); tcp.SYN, tcp.RST = false, true })},
+		{"ICMP unreachable to the second source quoting its probe", icmpFrame(t, func(ip *layers.IPv4) { ip.DstIP = second.AsSlice() }, layers.ICMPv4TypeDestinationUnreachable, 3, fromSecond)},
+		{"ICMP unreachable to us quoting the second source's probe", unreach(3, fromSecond)},
+	}
 
 	tests := []struct {
 		name  string
@@ -219,19 +219,86 @@ func TestFilterProgramAgreesWithPcap(t *testing.T) {
 		{"SYN-ACK cut before the flags", synACK[:47], false},
 		{"SYN-ACK cut after the flags", synACK[:48], true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// The frame as captured is tt.frame; on the wire it was at
-			// least as long as the SYN-ACK it may have been cut from.
-			ci := gopacket.CaptureInfo{CaptureLength: len(tt.frame), Length: max(len(tt.frame), len(synACK))}
-			pcapPass := bp.Matches(ci, tt.frame)
-			n, err := vm.Run(tt.frame)
+	for _, c := range []struct {
+		name string
+		srcs []netip.Addr
+		link LinkType
+	}{
+		{"one source, Ethernet", []netip.Addr{us}, LinkEthernet},
+		{"two sources, Ethernet", []netip.Addr{second, us}, LinkEthernet},
+		{"one source, raw IPv4", []netip.Addr{us}, LinkRaw},
+		{"two sources, raw IPv4", []netip.Addr{us, second}, LinkRaw},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// DLT_RAW, whose code checks the IP version as FilterProgram
+			// does for LinkRaw (LINKTYPE_RAW, 101, is its number in files).
+			linkType, strip := layers.LinkTypeEthernet, 0
+			if c.link == LinkRaw {
+				linkType, strip = layers.LinkType(12), 14
+			}
+			bp, err := pcap.NewBPF(linkType, snapLen, Filter(c.srcs, port))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if progPass := n > 0; pcapPass != tt.pass || progPass != tt.pass {
-				t.Errorf("libpcap's filter passes it: %v; FilterProgram passes it: %v; want %v\n% x", pcapPass, progPass, tt.pass, tt.frame)
+			prog, err := FilterProgram(c.link, c.srcs, port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins := make([]bpf.Instruction, len(prog))
+			for i, r := range prog {
+				ins[i] = r.Disassemble()
+			}
+			vm, err := bpf.NewVM(ins)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := tests
+			for _, sec := range seconds {
+				rows = append(rows, struct {
+					name  string
+					frame []byte
+					pass  bool
+				}{sec.name, sec.frame, len(c.srcs) > 1})
+			}
+			for _, tt := range rows {
+				if len(tt.frame) <= strip {
+					continue // nothing past the Ethernet header
+				}
+				t.Run(tt.name, func(t *testing.T) {
+					frame := tt.frame[strip:]
+					// The frame as captured is frame; on the wire it was at
+					// least as long as the SYN-ACK it may have been cut from.
+					ci := gopacket.CaptureInfo{CaptureLength: len(frame), Length: max(len(frame), len(synACK)-strip)}
+					pcapPass := bp.Matches(ci, frame)
+					n, err := vm.Run(frame)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if progPass := n > 0; pcapPass != tt.pass || progPass != tt.pass {
+						t.Errorf("libpcap's filter passes it: %v; FilterProgram passes it: %v; want %v\n% x", pcapPass, progPass, tt.pass, frame)
+					}
+				})
 			}
 		})
+	}
+}
+
+// TestFilterOnAny compiles Filter for libpcap's "any" device, Linux cooked
+// frames, and runs it on a reply to each of two sources so framed.
+func TestFilterOnAny(t *testing.T) {
+	srcs := []netip.Addr{netip.MustParseAddr("198.19.0.1"), netip.MustParseAddr("198.19.2.1")}
+	bp, err := pcap.NewBPF(layers.LinkTypeLinuxSLL, snapLen, Filter(srcs, 61000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		to   netip.Addr
+		pass bool
+	}{{srcs[0], true}, {srcs[1], true}, {netip.MustParseAddr("198.19.0.2"), false}} {
+		frame := filterFrame(t, func(ip *layers.IPv4, _ *layers.TCP) { ip.DstIP = c.to.AsSlice() })
+		sll := append([]byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 2, 0, 0, 0x08, 0x00}, frame[14:]...)
+		if got := bp.Matches(gopacket.CaptureInfo{CaptureLength: len(sll), Length: len(sll)}, sll); got != c.pass {
+			t.Errorf("SYN-ACK to %v: libpcap's filter passes it: %v, want %v", c.to, got, c.pass)
+		}
 	}
 }

@@ -33,7 +33,7 @@ func labFrameSender(t *testing.T, batch int, sport uint16) (*Sender, Capture, ne
 			return err
 		}
 		t.Cleanup(func() { s.Close() })
-		if c, err = OpenCapture(rt.Interface, rt.Source, sport, 1<<20); err != nil {
+		if c, err = OpenCapture(rt.Interface, []netip.Addr{rt.Source}, sport, 1<<20); err != nil {
 			return err
 		}
 		t.Cleanup(c.Close)

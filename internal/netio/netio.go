@@ -11,6 +11,12 @@ var ErrTimeout = errors.New("capture read timeout")
 // errors.Is.
 var ErrPrivilege = errors.New("needs CAP_NET_RAW (run as root, or give the binary or container NET_RAW)")
 
+// AllInterfaces is the interface name that makes OpenCapture capture on
+// every interface, for scans whose targets are routed through several.
+// Frames then come without their link-layer header: LinkLinuxSLL from
+// libpcap's "any" device, LinkRaw from the AF_PACKET ring.
+const AllInterfaces = "any"
+
 // CaptureStats are the capture's counters since it was opened.
 type CaptureStats struct {
 	// Dropped is the number of packets the kernel dropped because the

@@ -46,7 +46,7 @@ func TestLoopbackRoundTrip(t *testing.T) {
 
 	lo := netip.MustParseAddr("127.0.0.1")
 	const sport = 61999
-	c, err := OpenCapture("lo", lo, sport, 1<<20)
+	c, err := OpenCapture("lo", []netip.Addr{lo}, sport, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +58,32 @@ func TestLoopbackRoundTrip(t *testing.T) {
 	if _, err := c.Stats(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCaptureOnAllInterfaces is TestLoopbackRoundTrip with the capture
+// on every interface, as for targets routed through several, and two
+// source addresses in its filter.
+func TestCaptureOnAllInterfaces(t *testing.T) {
+	s := loopbackSender(t, 4)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	open := uint16(ln.Addr().(*net.TCPAddr).Port)
+	const sport, closed = 61995, 9
+	c, err := OpenCapture(AllInterfaces, []netip.Addr{netip.MustParseAddr("198.19.2.1"), netip.MustParseAddr("127.0.0.1")}, sport, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if l := c.Link(); l != LinkRaw && l != LinkLinuxSLL {
+		t.Errorf("capture on every interface has link type %d, want raw IPv4 or Linux cooked", l)
+	}
+	if _, err := s.Send([][]byte{syn(sport, open), syn(sport, closed)}); err != nil {
+		t.Fatal(err)
+	}
+	expectReplies(t, c, open, closed)
 }
 
 // expectReplies reads c for up to 2 s and expects a SYN-ACK from port open
@@ -73,7 +99,7 @@ func expectReplies(t *testing.T, c Capture, open, closed uint16) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ip := f[14:]
+		ip := f[map[LinkType]int{LinkEthernet: 14, LinkLinuxSLL: 16}[c.Link()]:]
 		tcp := ip[int(ip[0]&0xf)*4:]
 		seen[binary.BigEndian.Uint16(tcp[0:])] = tcp[13]
 	}

@@ -155,7 +155,7 @@ func unreachTo(t *testing.T, dst net.IP, typ uint8, sport uint16) []byte {
 
 func TestFilterProgram(t *testing.T) {
 	us := net.IPv4(198, 19, 0, 1)
-	prog, err := FilterProgram(netip.MustParseAddr("198.19.0.1"), 61000)
+	prog, err := FilterProgram(LinkEthernet, []netip.Addr{netip.MustParseAddr("198.19.0.1")}, 61000)
 	if err != nil {
 		t.Fatal(err)
 	}
