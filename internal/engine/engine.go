@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/bits"
 	"net/netip"
 	"runtime"
@@ -35,9 +34,18 @@ type Config struct {
 	// (pkg/scan) to have checked. End zero means Perm.Len().
 	Start, End uint64
 	// Source and SourcePort are the scanner's address and port in every
-	// probe. Required.
+	// probe. SourcePort is required, and so is Source unless Sources is
+	// given.
 	Source     netip.Addr
 	SourcePort uint16
+	// Sources, if not empty, gives each probe the source address of the
+	// route to its target, for targets routed through several interfaces
+	// or from several addresses: in steps sorted by First, with at most
+	// netio.MaxSources distinct addresses; the first step's address also
+	// goes to any target before it. It overrides Source. Replies are
+	// valid to any of the addresses, each checked against the cookie
+	// computed with it.
+	Sources []SourceFrom
 	// Key is the cookie key; it must be the same for senders and receiver.
 	Key syncookie.Key
 	// Rate is the total send rate in probes per second; 0 means as fast as
@@ -109,8 +117,9 @@ type Engine struct {
 	cfg     Config
 	senders []*netio.Sender
 	capture netio.Capture
-	tpl     *packet.Template
-	src     uint32
+	tpl     *packet.Template // srcs.tpls[0]
+	src     uint32           // srcs.addrs[0]
+	srcs    sources
 	total   uint64
 	win     *window
 	allDone chan struct{}
@@ -144,9 +153,6 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 	if cfg.End == 0 {
 		cfg.End = cfg.Perm.Len()
 	}
-	if !cfg.Source.Is4() {
-		return nil, fmt.Errorf("engine: source address %v is not IPv4", cfg.Source)
-	}
 	if len(senders) == 0 || capture == nil {
 		return nil, errors.New("engine: needs at least one sender and a capture")
 	}
@@ -156,8 +162,7 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 	if cfg.Grace == 0 {
 		cfg.Grace = min(cfg.Wait, 500*time.Millisecond)
 	}
-	src := target.HostOrder(cfg.Source)
-	tpl, err := packet.NewTemplate(src, cfg.SourcePort)
+	srcs, err := newSources(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +172,7 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 	delay := retryDelay(cfg.Wait)
 	width := chunkWidth(cfg.Rate, time.Duration(cfg.Retries)*delay+cfg.Wait)
 	e := &Engine{
-		cfg: cfg, senders: senders, capture: capture, tpl: tpl, src: src, total: total,
+		cfg: cfg, senders: senders, capture: capture, tpl: srcs.tpls[0], src: srcs.addrs[0], srcs: srcs, total: total,
 		win:     newWindow(cfg.Start, cfg.End, width, cfg.Retries, delay, cfg.Wait, len(senders)),
 		allDone: make(chan struct{}),
 	}
@@ -323,6 +328,9 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 	buf := make([]byte, int(batch)*packet.SYNLen)
 	pkts := make([][]byte, 0, batch)
 	space, perm, key := e.cfg.Space, e.cfg.Perm, e.cfg.Key
+	// With one source every probe has it; with several, each takes its
+	// target's, looked up by a branch that one source never takes.
+	src, tpl, steps := e.src, e.tpl, e.srcs.firsts != nil
 	idleTimer := time.NewTimer(time.Hour)
 	idleTimer.Stop()
 	for !e.isAllDone() {
@@ -348,9 +356,13 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 				continue
 			}
 			ip, port := space.Index(perm.At(pos))
-			seq := syncookie.Compute(key, e.src, ip, e.cfg.SourcePort, port)
+			if steps {
+				k := e.srcs.of(ip)
+				src, tpl = e.srcs.addrs[k], e.srcs.tpls[k]
+			}
+			seq := syncookie.Compute(key, src, ip, e.cfg.SourcePort, port)
 			off := len(pkts) * packet.SYNLen
-			pkts = append(pkts, e.tpl.Put(buf[off:off+packet.SYNLen], ip, port, seq))
+			pkts = append(pkts, tpl.Put(buf[off:off+packet.SYNLen], ip, port, seq))
 		}
 		// A batch not sent for a failure or cancellation stays claimed,
 		// so that Resume stays below it.
@@ -451,12 +463,14 @@ func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 // itself, as some stacks and firewalls send it; an ICMP unreachable must
 // quote the cookie as its probe's sequence number, and is checked against
 // the quoted addresses and ports, which the decoder puts in Src and Dst.
+// With several source addresses, a reply may be to any of them, and its
+// cookie is computed with the one it is to.
 func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
-	if r.DstIP != e.src || r.DstPort != e.cfg.SourcePort {
+	if r.DstPort != e.cfg.SourcePort || (r.DstIP != e.src && !e.srcs.has(r.DstIP)) {
 		e.invalid.Add(1)
 		return
 	}
-	cookie := syncookie.Compute(e.cfg.Key, e.src, r.SrcIP, e.cfg.SourcePort, r.SrcPort)
+	cookie := syncookie.Compute(e.cfg.Key, r.DstIP, r.SrcIP, e.cfg.SourcePort, r.SrcPort)
 	res := result.Result{IP: target.AddrOf(r.SrcIP), Port: r.SrcPort}
 	var valid, report bool
 	switch r.Kind {
