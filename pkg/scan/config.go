@@ -144,6 +144,18 @@ type Config struct {
 	// raw scans, Wait after the last one), one result per probe.
 	Filtered bool
 
+	// NoSuspectCheck turns off the check for hosts that answer nearly
+	// every port with a SYN-ACK (SYN proxies, tarpits, firewalls
+	// answering for a host). By default, when the scan probes each host
+	// on SuspectSample ports or more, a host with SuspectOpen SYN-ACKs
+	// among its first SuspectSample resolved probes is suspect: its open
+	// results carry result.Result.Suspect, and each host's open results
+	// are held back from its first SYN-ACK until it is decided.
+	NoSuspectCheck bool
+	// DropSuspect leaves the open results of suspect hosts out: they are
+	// counted in Progress but not reported.
+	DropSuspect bool
+
 	// Concurrency is the most connections in flight for Connect; zero
 	// means from the file limit, at most 1024.
 	Concurrency int
@@ -205,16 +217,28 @@ type Plan struct {
 	// Loopback reports whether every target is in 127.0.0.0/8.
 	Loopback bool
 	// Interface is where Frames and RawSocket capture replies, and Source
-	// the probes' source address: Config's, or those of the route to the
-	// first target. With Connect, Interface is empty and Source is
+	// the probes' source address: Config's, or those of the first route
+	// (see Routes). With Connect, Interface is empty and Source is
 	// Config.Source (the zero Addr lets the kernel choose); before the
 	// method is chosen (Prepare with Auto), both are Config's.
 	Interface string
 	Source    netip.Addr
+	// Routes are the ways out of a Frames or RawSocket scan, one per
+	// source address and interface, in the order of their first targets:
+	// each probe leaves by its target's route, from that route's source
+	// address. With more than one, Method is RawSocket, Interface is the
+	// first route's or, if they leave by several, "any" (the capture is
+	// on every interface), and Source is the first route's. Nil for
+	// Connect, and before the method is chosen.
+	Routes []Route
 	// Rate is the most probes per second that Method holds, retries
 	// included, after its burst; 0 means unpaced. Before the method is
 	// chosen (Prepare with Auto), it is the raw paths' rate.
 	Rate float64
+	// SuspectCheck reports whether the scan checks for hosts that answer
+	// every port: unless Config.NoSuspectCheck, when it probes each host
+	// on SuspectSample ports or more on average.
+	SuspectCheck bool
 }
 
 // Prepare checks cfg and returns the plan that New would follow, opening
@@ -247,6 +271,8 @@ func plan(cfg *Config) (Plan, error) {
 		return Plan{}, configErrorf("Timeout", "%v: must be 0 or more", cfg.Timeout)
 	case cfg.Method > Connect:
 		return Plan{}, configErrorf("Method", "%v: not a send path", cfg.Method)
+	case cfg.DropSuspect && cfg.NoSuspectCheck:
+		return Plan{}, configErrorf("DropSuspect", "needs the suspect check, which NoSuspectCheck turns off")
 	case cfg.Source.IsValid() && !cfg.Source.Is4():
 		return Plan{}, configErrorf("Source", "%v is not an IPv4 address", cfg.Source)
 	case cfg.Shard != (target.Shard{}) && (cfg.Shard.Count < 1 || cfg.Shard.Index < 1 || cfg.Shard.Index > cfg.Shard.Count):
@@ -305,6 +331,7 @@ func plan(cfg *Config) (Plan, error) {
 		}
 	}
 	p.Interface, p.Source = cfg.Interface, cfg.Source
+	p.SuspectCheck = checksSuspects(cfg, p)
 	p.Rate, _ = pacing(cfg, p)
 	if cfg.Method == Connect {
 		p.Rate = connectRate(cfg)

@@ -53,6 +53,21 @@
 // A reply that arrives more than Wait after its probe's last try finds no
 // state; it is counted in Progress.Late and not reported.
 //
+// # Hosts that answer every port
+//
+// SYN proxies, tarpits and some firewalls answer every SYN with a SYN-ACK,
+// so that every port of such a host looks open. When a scan probes each
+// host on SuspectSample (32) ports or more, a host with SuspectOpen (28)
+// SYN-ACKs among its first SuspectSample resolved probes (a SYN-ACK, a
+// RST, an ICMP unreachable, or silence after the last try, counted from
+// its first SYN-ACK) is suspect: its open results carry
+// result.Result.Suspect, or with Config.DropSuspect are left out, and
+// Progress.Suspect counts such hosts. Since results come in random order,
+// a host's open results are held back from its first SYN-ACK until the
+// host is decided, at most 27 of them per host; a real host is decided
+// after about 5-10 of its probes, when 5 did not answer SYN-ACK.
+// Config.NoSuspectCheck turns the check off.
+//
 // # Resuming and sharding
 //
 // A scan probes a keyed permutation of the space of targets × ports. Two

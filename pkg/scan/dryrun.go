@@ -39,7 +39,7 @@ func DryRun(cfg Config) (Plan, error) {
 // setRaw records in p the raw send path that New opened or DryRun
 // chose.
 func (p *Plan) setRaw(cfg *Config, path rawPath) {
-	p.Method, p.Interface, p.Source, p.Fallback = path.method, path.iface, path.src, nil
+	p.Method, p.Interface, p.Source, p.Routes, p.Fallback = path.method, path.iface, path.src, path.routes, nil
 	if cfg.Method == Auto {
 		p.Fallback = path.declined
 	}
@@ -49,6 +49,6 @@ func (p *Plan) setRaw(cfg *Config, path rawPath) {
 // setConnect records in p a connect() scan, chosen by cfg or, with
 // Auto, because raw sockets are not permitted: why says so.
 func (p *Plan) setConnect(cfg *Config, why error) {
-	p.Method, p.Interface, p.Source, p.Fallback = Connect, "", cfg.Source, why
+	p.Method, p.Interface, p.Source, p.Routes, p.Fallback = Connect, "", cfg.Source, nil, why
 	p.Rate = connectRate(cfg)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/netip"
 	"strconv"
 
 	"github.com/trawlscan/trawl/pkg/result"
@@ -119,4 +120,21 @@ func ExampleDryRun() {
 	// Output:
 	// connect 3702258176 256 592708864
 	// 10 hours at 100000/s
+}
+
+// A plan's Routes are the ways out of a raw scan: here, the targets
+// behind a second link leave by it, from its address.
+func ExampleRoute_String() {
+	first, _ := target.ParseTargets([]string{"198.18.0.0/24", "198.18.2.0/24"})
+	second, _ := target.ParseTargets([]string{"198.18.1.0/24"})
+	routes := []scan.Route{
+		{Targets: first, Interface: "eth0", Source: netip.MustParseAddr("198.19.0.1")},
+		{Targets: second, Interface: "eth1", Source: netip.MustParseAddr("198.19.2.1")},
+	}
+	for _, r := range routes {
+		fmt.Println(r)
+	}
+	// Output:
+	// 198.18.0.0/24 and 1 more by eth0 from 198.19.0.1
+	// 198.18.1.0/24 by eth1 from 198.19.2.1
 }

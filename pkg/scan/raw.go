@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 
 	"github.com/trawlscan/trawl/internal/engine"
 	"github.com/trawlscan/trawl/internal/netio"
@@ -39,13 +40,21 @@ type rawScan struct {
 // rawPath is how a raw scan sends and captures, decided before anything
 // is opened.
 type rawPath struct {
-	src      netip.Addr // the probes' source address
-	iface    string     // the capture's interface
+	src      netip.Addr // the probes' source address: the first route's
+	iface    string     // the capture's interface, or netio.AllInterfaces
 	method   Method     // Frames or RawSocket
 	declined error      // why not Frames, with Auto
 	// With Frames, the interface to send on and the gateway's MAC.
 	frameIf string
 	nextHop net.HardwareAddr
+	// The ways out (see Plan.Routes); srcs, their source addresses, src
+	// first; and, with more than one, each target block's, for the
+	// engine, and the raw socket's address, the unspecified one so that
+	// no source address steers the kernel's routing (policy rules).
+	routes  []Route
+	srcs    []netip.Addr
+	sources []engine.SourceFrom
+	bind    netip.Addr
 }
 
 func (r *rawScan) progress() Progress {
@@ -63,20 +72,43 @@ func (r *rawScan) close() {
 }
 
 // choosePath decides how a raw SYN scan of p sends, by frames or through
-// the raw socket as cfg.Method allows (see framesTo), and where it
-// captures. It reads the kernel's route and neighbour tables and opens
-// nothing, so New and DryRun decide alike.
+// the raw socket as cfg.Method allows (see framesTo), from which source
+// addresses, and where it captures (see routesOut). It reads the kernel's
+// route and neighbour tables and opens nothing, so New and DryRun decide
+// alike.
 func choosePath(cfg *Config, p Plan) (rawPath, error) {
-	// One lookup serves the source, the capture and the send path.
-	rt, rtErr := route.Get(p.first())
 	var path rawPath
 	var err error
-	if path.src, path.iface, err = localEnd(cfg, p, rt, rtErr); err != nil {
+	if path.routes, path.sources, err = routesOut(cfg, p); err != nil {
 		return path, err
+	}
+	ifaces := map[string]bool{}
+	for _, r := range path.routes {
+		if !slices.Contains(path.srcs, r.Source) {
+			path.srcs = append(path.srcs, r.Source)
+		}
+		ifaces[r.Interface] = true
+	}
+	if len(path.srcs) > netio.MaxSources {
+		return path, configErrorf("Targets", "their routes leave from %d source addresses; a scan takes at most %d", len(path.srcs), netio.MaxSources)
+	}
+	path.src, path.iface, path.bind = path.srcs[0], path.routes[0].Interface, path.srcs[0]
+	if len(ifaces) > 1 {
+		path.iface = netio.AllInterfaces
+	}
+	if len(path.srcs) > 1 {
+		path.bind = netip.IPv4Unspecified()
+	} else {
+		path.sources = nil
 	}
 	path.method = RawSocket
 	if cfg.Method != RawSocket {
-		path.frameIf, path.nextHop, path.declined = framesTo(cfg, p, rt, rtErr)
+		if len(path.routes) > 1 {
+			path.declined = fmt.Errorf("the targets leave by %d routes: %v, and %v", len(path.routes), path.routes[0], path.routes[1])
+		} else {
+			rt, rtErr := route.Get(p.first())
+			path.frameIf, path.nextHop, path.declined = framesTo(cfg, p, rt, rtErr)
+		}
 		switch {
 		case path.declined == nil:
 			path.method = Frames
@@ -94,7 +126,6 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := path.src
 	sport := cfg.SourcePort
 	if sport == 0 {
 		var b [2]byte
@@ -110,7 +141,7 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 		if path.method == Frames {
 			s, err = netio.OpenFrameSender(path.frameIf, path.nextHop, batch)
 		} else {
-			s, err = netio.OpenSender(src, cfg.Interface, batch)
+			s, err = netio.OpenSender(path.bind, cfg.Interface, batch)
 		}
 		if err != nil {
 			sc.close()
@@ -119,13 +150,13 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 		senders = append(senders, s)
 		sc.closers = append(sc.closers, func() { s.Close() })
 	}
-	capture, err := netio.OpenCapture(path.iface, src, sport, captureBuffer)
+	capture, err := netio.OpenCapture(path.iface, path.srcs, sport, captureBuffer)
 	if err != nil {
 		sc.close()
 		return nil, err
 	}
 	sc.closers = append(sc.closers, capture.Close)
-	if sc.Engine, err = newEngine(cfg, p, src, sport, senders, capture); err != nil {
+	if sc.Engine, err = newEngineFrom(cfg, p, path.src, path.sources, sport, senders, capture); err != nil {
 		sc.close()
 		return nil, err
 	}
@@ -147,13 +178,19 @@ func numSenders(cfg *Config, p Plan) int {
 // newEngine returns the engine for p that sends from src:sport through
 // senders and reads the replies from capture, under a new cookie key.
 func newEngine(cfg *Config, p Plan, src netip.Addr, sport uint16, senders []*netio.Sender, capture netio.Capture) (*engine.Engine, error) {
+	return newEngineFrom(cfg, p, src, nil, sport, senders, capture)
+}
+
+// newEngineFrom is newEngine with each probe's source address given by
+// sources, by destination, if it is not empty.
+func newEngineFrom(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom, sport uint16, senders []*netio.Sender, capture netio.Capture) (*engine.Engine, error) {
 	key, err := syncookie.NewKey()
 	if err != nil {
 		return nil, fmt.Errorf("cookie key: %w", err)
 	}
 	ecfg := engine.Config{
 		Space: p.Space, Perm: target.NewPermutation(p.Space.Len(), p.Seed), Start: p.Start, End: p.End,
-		Source: src, SourcePort: sport, Key: key,
+		Source: src, Sources: sources, SourcePort: sport, Key: key,
 		Retries: cfg.Retries, Wait: cfg.Wait, Closed: cfg.Closed, Filtered: cfg.Filtered, LockThreads: cfg.LockThreads,
 	}
 	ecfg.Rate, ecfg.Burst = pacing(cfg, p)
@@ -191,24 +228,4 @@ func framesTo(cfg *Config, p Plan, rt route.Route, rtErr error) (string, net.Har
 		return "", nil, fmt.Errorf("gateway %v on %s: %w", rt.Gateway, rt.Interface, err)
 	}
 	return rt.Interface, hw, nil
-}
-
-// localEnd picks the probes' source address and the capture interface:
-// Config's if given, else those of rt, the kernel's route to the first
-// target (or rtErr, when there is none).
-func localEnd(cfg *Config, p Plan, rt route.Route, rtErr error) (netip.Addr, string, error) {
-	src, iface := cfg.Source, cfg.Interface
-	if src.IsValid() && iface != "" {
-		return src, iface, nil
-	}
-	if rtErr != nil {
-		return src, "", fmt.Errorf("find the source address and interface for %v (set them to scan without a route): %w", p.first(), rtErr)
-	}
-	if !src.IsValid() {
-		src = rt.Source
-	}
-	if iface == "" {
-		iface = rt.Interface
-	}
-	return src, iface, nil
 }

@@ -45,6 +45,10 @@ type Progress struct {
 	// Failed counts probes that could not be sent (the kernel refused the
 	// destination) or, for Connect, failed for a local reason.
 	Failed uint64
+	// Suspect counts the hosts found to answer nearly every port (see
+	// Config.NoSuspectCheck), and SuspectPorts their open results, marked
+	// or, with Config.DropSuspect, left out. Open counts these too.
+	Suspect, SuspectPorts uint64
 }
 
 // runner is one of the two scanners below a Scan.
@@ -61,6 +65,7 @@ type runner interface {
 type Scan struct {
 	plan Plan
 	r    runner
+	sus  *suspects // nil without the suspect check
 	ran  atomic.Bool
 }
 
@@ -74,9 +79,10 @@ func New(cfg Config) (*Scan, error) {
 		return nil, err
 	}
 	s := &Scan{plan: p}
+	inner := s.checkSuspects(cfg)
 	var fallback error // why not raw, with Auto
 	if cfg.Method != Connect {
-		raw, err := openRaw(&cfg, p)
+		raw, err := openRaw(&inner, p)
 		switch {
 		case err == nil:
 			s.plan.setRaw(&cfg, raw.path)
@@ -88,7 +94,7 @@ func New(cfg Config) (*Scan, error) {
 		fallback = err
 	}
 	s.plan.setConnect(&cfg, fallback)
-	if s.r, err = openConnect(&cfg, p); err != nil {
+	if s.r, err = openConnect(&inner, p); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -97,7 +103,11 @@ func New(cfg Config) (*Scan, error) {
 // Run scans, calling out from one goroutine for every open port (and
 // every closed one with Config.Closed, every filtered one with
 // Config.Filtered) as its answer arrives, or for a silent probe once its
-// last try has gone unanswered; out must not block for long. It returns nil when every probe is answered or the wait
+// last try has gone unanswered; out must not block for long. With the
+// suspect check (Plan.SuspectCheck), a host's open results wait from its
+// first SYN-ACK until the check has decided on the host, and those still
+// waiting when the scan ends are passed on, unmarked, before Run returns.
+// It returns nil when every probe is answered or the wait
 // after the last one has passed. If ctx is cancelled it stops sending,
 // reads late replies for a moment and returns ctx.Err(); Resume then says
 // where to continue. A socket or capture failure ends the scan with an
@@ -109,7 +119,12 @@ func (s *Scan) Run(ctx context.Context, out func(result.Result)) error {
 	if out == nil {
 		out = func(result.Result) {}
 	}
-	return s.r.Run(ctx, out)
+	if s.sus == nil {
+		return s.r.Run(ctx, out)
+	}
+	err := s.r.Run(ctx, s.sus.wrap(out))
+	s.sus.finish(out)
+	return err
 }
 
 // Plan returns what New decided: the space, the seed, the positions of
@@ -117,14 +132,27 @@ func (s *Scan) Run(ctx context.Context, out func(result.Result)) error {
 func (s *Scan) Plan() Plan { return s.plan }
 
 // Progress returns the counters so far.
-func (s *Scan) Progress() Progress { return s.r.progress() }
+func (s *Scan) Progress() Progress {
+	p := s.r.progress()
+	if s.sus != nil {
+		p.Suspect, p.SuspectPorts = s.sus.marked.Load(), s.sus.markedPorts.Load()
+	}
+	return p
+}
 
 // Resume returns the first permutation position that a later scan with the
 // same Config (Config.Resume set to it, Seed and FixedSeed set to Plan's
 // seed) must start from to probe everything this one has not: every
 // probe before it has been sent once, and, for Connect, its result passed
-// to out. It is End once the first pass is done.
-func (s *Scan) Resume() uint64 { return s.r.Resume() }
+// to out. It is End once the first pass is done. While Run runs, it is
+// also no later than any open result that the suspect check holds back.
+func (s *Scan) Resume() uint64 {
+	r := s.r.Resume()
+	if s.sus != nil {
+		r = min(r, s.sus.resume())
+	}
+	return r
+}
 
 // Close releases the sockets and the capture. Call it once, after Run
 // returns or instead of Run.
