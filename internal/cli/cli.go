@@ -55,12 +55,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	opts.stateArgs = args
+	rec := newRecord(opts.metadataFile, args)
 	if opts.resume != "" {
-		opts, err = resumeOptions(opts.resume, args, stderr)
+		if opts, err = resumeOptions(opts.resume, args, stderr); err == nil {
+			rec.path, rec.args = opts.metadataFile, opts.stateArgs
+		}
 	}
 	if err == nil {
-		err = run(ctx, opts, opts.stateArgs, stdout, stderr)
+		err = run(ctx, opts, opts.stateArgs, stdout, stderr, rec)
 	}
+	code := exitCode(err, stderr)
+	// --metadata-file is written on every exit path once the flags
+	// parse: a failure to write it fails a run that had not failed.
+	if werr := rec.write(code, err); werr != nil {
+		fmt.Fprintf(stderr, "trawl: %v\n", werr)
+		if code == exitOK {
+			code = exitFailure
+		}
+	}
+	return code
+}
+
+// exitCode returns the exit status for run's error, printing the error
+// on stderr but for an interruption, which run has reported.
+func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
 	switch {
 	case err == nil:

@@ -19,7 +19,7 @@ func buildConfig(o *options, stdin io.Reader) (scan.Config, error) {
 	cfg := scan.Config{
 		Retries: o.retries, Wait: o.wait,
 		Interface: o.iface, Source: o.sourceIP, SourcePort: uint16(o.sourcePort), Senders: o.senders,
-		Closed: o.showClosed, Filtered: o.showFiltered, Concurrency: o.concurrency, Timeout: o.timeout,
+		Closed: o.showClosed, Filtered: o.showFiltered, DropSuspect: o.dropSuspect, Concurrency: o.concurrency, Timeout: o.timeout,
 		// The command owns its process: a locked thread and a P for each
 		// sender measured 15-20% faster.
 		LockThreads: true,

@@ -37,12 +37,13 @@ type plan struct {
 }
 
 // dryRun prints the plan of the scan that cfg describes as one JSON
-// object on stdout, sending nothing.
-func dryRun(cfg scan.Config, o *options, stdout io.Writer) error {
+// object on stdout, sending nothing, and notes the plan in rec.
+func dryRun(cfg scan.Config, o *options, stdout io.Writer, rec *record) error {
 	p, err := scan.DryRun(cfg)
 	if err != nil {
 		return openError(err)
 	}
+	rec.plan = &p
 	out := plan{
 		Probes: p.End - p.Start, Hosts: p.Space.Hosts(), Ports: p.Space.Ports().String(),
 		Excluded: p.Excluded, Blocklisted: p.Blocklisted,

@@ -36,6 +36,8 @@ type options struct {
 	outputs      []output
 	showClosed   bool
 	showFiltered bool
+	dropSuspect  bool
+	metadataFile string
 	quiet        bool
 	statusJSON   bool
 	version      bool
@@ -58,7 +60,7 @@ var flagGroups = []struct {
 }{
 	{"Targets and ports", []string{"ports", "input-list", "exclude", "excludefile", "blocklist-file", "no-default-blocklist"}},
 	{"Speed and accuracy", []string{"rate", "retries", "wait", "senders"}},
-	{"Outputs", []string{"output-list", "output-json", "output-ndjson", "output-xml", "output-grepable", "show", "quiet", "status-json"}},
+	{"Outputs", []string{"output-list", "output-json", "output-ndjson", "output-xml", "output-grepable", "show", "drop-suspect", "metadata-file", "quiet", "status-json"}},
 	{"Distributed and resumed scans", []string{"shard", "shards", "seed", "resume", "resume-file"}},
 	{"Network", []string{"interface", "source-ip", "source-port", "send-eth", "send-ip"}},
 	{"Unprivileged (connect) scans", []string{"connect", "concurrency", "timeout"}},
@@ -99,6 +101,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 		fs.Var(outputValue{format: formatFor[out.name], list: &o.outputs}, out.name, out.help)
 	}
 	fs.Var(showValue{&o.showClosed, &o.showFiltered}, "show", "also report `closed` ports, filtered ones (ICMP unreachable, or no answer after every try), or both: closed,filtered")
+	fs.BoolVar(&o.dropSuspect, "drop-suspect", false, "leave out the open ports of hosts that answer nearly every port (SYN proxies, tarpits); by default they are marked suspect")
+	fs.StringVar(&o.metadataFile, "metadata-file", "", "write the scan's metadata and counters to `FILE` as one JSON document when it ends, however it ends")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress and no summary")
 	fs.BoolVar(&o.statusJSON, "status-json", false, "print progress as one JSON object per second on stderr")
 

@@ -14,14 +14,17 @@ import (
 	"github.com/trawlscan/trawl/pkg/scan"
 )
 
-// run executes one scan described by o.
-func run(ctx context.Context, o *options, args []string, stdout, stderr io.Writer) error {
+// run executes one scan described by o, and notes in rec what
+// --metadata-file writes.
+func run(ctx context.Context, o *options, args []string, stdout, stderr io.Writer, rec *record) error {
 	cfg, err := buildConfig(o, os.Stdin)
 	if err != nil {
 		return err
 	}
+	rec.cfg, rec.rateSet = cfg, o.rateSet
 	if o.dryRun {
-		return dryRun(cfg, o, stdout)
+		rec.dryRun = true
+		return dryRun(cfg, o, stdout, rec)
 	}
 	sc, err := scan.New(cfg)
 	if err != nil {
@@ -29,6 +32,7 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	}
 	defer sc.Close()
 	p := sc.Plan()
+	rec.plan = &p
 	if p.Method == scan.Connect && p.Fallback != nil {
 		fmt.Fprintf(stderr, "trawl: raw SYN scan not permitted (%v); falling back to a connect() scan\n", p.Fallback)
 	}
@@ -52,6 +56,9 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 			return as.explain(err)
 		}
 	}
+	if err := rec.open(); err != nil {
+		return as.explain(err)
+	}
 	outs, err := openOutputs(o.outputs, stdout, meta, o.resume != "")
 	if err != nil {
 		return as.explain(err)
@@ -61,13 +68,17 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	// two seconds (small scans never leave a file), and at the end if the
 	// scan did not finish. A tick saves the position of the tick before,
 	// whose replies have all arrived and been flushed by now, so that a
-	// kill -9 loses no result, only up to two seconds of probing.
+	// kill -9 loses no result, only up to two seconds of probing. The
+	// suspect check holds some open results back for longer: a tick
+	// saves no later than the oldest still held (sc.Resume() now), so
+	// that a resumed run probes them again.
 	statePath := o.resumeFile
 	saveState := func(pos uint64) error {
 		return as.explain(state{args: o.stateArgs, seed: p.Seed, position: pos}.save(statePath))
 	}
 	saved, warned := false, false
 	start := time.Now()
+	rec.scanning = start
 	prev := p.Start
 	st := newStatus(o, stderr, sc.Progress, start, func(now time.Time) {
 		pos := sc.Resume()
@@ -76,7 +87,7 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 		if now.Sub(start) < 2*time.Second {
 			return
 		}
-		if err := saveState(prev); err != nil {
+		if err := saveState(min(prev, pos)); err != nil {
 			if !warned {
 				fmt.Fprintf(stderr, "\rtrawl: warning: %v\n", err)
 				warned = true
@@ -90,6 +101,7 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	st.stop()
 	outErr := outs.close()
 	final := sc.Progress()
+	rec.end, rec.final, rec.found, rec.finished = time.Now(), final, outs.found, runErr == nil
 	if !o.quiet {
 		fmt.Fprintln(stderr, summary(final, p.Blocklisted, time.Since(start), runErr == nil))
 	}
@@ -124,19 +136,24 @@ func summary(p scan.Progress, blocklisted uint64, d time.Duration, finished bool
 	if d > 0 {
 		rate = float64(p.Sent) / d.Seconds()
 	}
-	// Unanswered: no reply from the port, nor an ICMP unreachable for it.
-	unanswered := p.Total - min(p.Total, p.Replies+p.Unreachable)
 	verb := "done in"
 	if !finished {
 		verb = "stopped after"
 	}
 	s := fmt.Sprintf("trawl: %s %.2fs: %d probes sent (%.0f/s), %d replies, %d open, %d closed, %d unanswered, %d invalid, %d capture drops",
-		verb, d.Seconds(), p.Sent, rate, p.Replies, p.Open, p.Closed, unanswered, p.Invalid, p.Dropped)
+		verb, d.Seconds(), p.Sent, rate, p.Replies, p.Open, p.Closed, unanswered(p), p.Invalid, p.Dropped)
 	if p.Filtered > 0 {
 		s += fmt.Sprintf(", %d filtered", p.Filtered)
 		if p.Unreachable > 0 {
 			s += fmt.Sprintf(" (%d by ICMP unreachable)", p.Unreachable)
 		}
+	}
+	if p.Suspect > 0 {
+		hosts := "hosts"
+		if p.Suspect == 1 {
+			hosts = "host"
+		}
+		s += fmt.Sprintf(", %d suspect %s answering nearly every port (%d of the open)", p.Suspect, hosts, p.SuspectPorts)
 	}
 	if p.Late > 0 {
 		s += fmt.Sprintf(", %d late (after --wait, not reported)", p.Late)
