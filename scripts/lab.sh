@@ -7,22 +7,33 @@
 #              answers for all 65,536 addresses, RST for a closed port and
 #              SYN-ACK where trawl-lab-listen holds a listening socket.
 #
+# With --second CIDR, a second veth pair leads to a second target namespace,
+# so that the targets' routes leave the scan namespace by two interfaces:
+#
+#   NAME-scan  also 198.19.2.1/24 on its second link, and a route to CIDR
+#              via 198.19.2.2 there.
+#   NAME-tgt2  198.19.2.2/24, plus "local CIDR dev lo"; it has no route to
+#              198.19.0.0/24, so it can answer only probes from 198.19.2.1.
+#
 # Usage:
-#   lab.sh up NAME [--open FILE] [--drop CIDR]... [--loss PCT]
+#   lab.sh up NAME [--open FILE] [--drop CIDR]... [--loss PCT] [--second CIDR [--second-open FILE]]
 #   lab.sh down NAME
 #   lab.sh exec NAME CMD [ARG]...
 #   lab.sh truth NAME CIDR PORTS COUNT SEED > FILE
 #
 # NAME is 1-8 characters from [a-z0-9]. FILE holds ip:port or *:port lines,
-# the planted open ports (the ground truth). --drop silently drops traffic to
-# CIDR (filtered hosts); --loss drops PCT percent of packets at random, in
-# each direction. LAB_LISTEN names the trawl-lab-listen binary (default
+# the planted open ports (the ground truth); --second-open plants them in the
+# second target namespace. --drop silently drops traffic to CIDR (filtered
+# hosts); --loss drops PCT percent of packets at random, in each direction;
+# both apply in each target namespace. LAB_LISTEN names the trawl-lab-listen binary (default
 # bin/trawl-lab-listen in the repository, built if missing).
 set -euo pipefail
 
 readonly STATE_ROOT=/run/trawl-lab
 readonly SCAN_MAC=02:74:72:00:00:01
 readonly TGT_MAC=02:74:72:00:00:02
+readonly SCAN2_MAC=02:74:72:00:02:01
+readonly TGT2_MAC=02:74:72:00:02:02
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO
 
@@ -52,6 +63,9 @@ names() {
 	TGT_NS=$1-tgt
 	SCAN_IF=trl-$1-s
 	TGT_IF=trl-$1-t
+	TGT2_NS=$1-tgt2
+	SCAN2_IF=trl-$1-s2
+	TGT2_IF=trl-$1-t2
 	STATE=$STATE_ROOT/$1
 }
 
@@ -93,7 +107,7 @@ cmd_up() {
 	local name=$1
 	shift
 	check_name "$name"
-	local open="" loss=0
+	local open="" loss=0 second="" open2=""
 	local -a drops=()
 	while [[ $# -gt 0 ]]; do
 		case $1 in
@@ -110,6 +124,19 @@ cmd_up() {
 			drops+=("$2")
 			shift 2
 			;;
+		--second)
+			[[ $# -ge 2 ]] || die "--second needs a CIDR"
+			[[ $2 =~ ^198\.18\.[0-9]{1,3}\.[0-9]{1,3}/(1[7-9]|2[0-9]|3[0-2])$ ]] ||
+				die "--second '$2': want a CIDR inside 198.18.0.0/16 and smaller, such as 198.18.1.0/24"
+			second=$2
+			shift 2
+			;;
+		--second-open)
+			[[ $# -ge 2 ]] || die "--second-open needs a FILE"
+			open2=$2
+			[[ -r $open2 ]] || die "--second-open $open2: cannot read file"
+			shift 2
+			;;
 		--loss)
 			[[ $# -ge 2 ]] || die "--loss needs a PCT"
 			[[ $2 =~ ^[0-9]{1,3}$ ]] && ((10#$2 <= 100)) || die "--loss '$2': want a whole percentage from 0 to 100"
@@ -119,6 +146,7 @@ cmd_up() {
 		*) die "up: unknown argument '$1'" ;;
 		esac
 	done
+	[[ -z $open2 || -n $second ]] || die "--second-open needs --second"
 	need_root
 	names "$name"
 	local bin
@@ -160,49 +188,94 @@ cmd_up() {
 	# The default range, stated so that trawl can pick a source port outside it.
 	set_sysctl "$SCAN_NS" net.ipv4.ip_local_port_range "32768 60999"
 
+	if [[ -n $second ]]; then
+		ip netns add "$TGT2_NS"
+		ip link add "$SCAN2_IF" address "$SCAN2_MAC" type veth peer name "$TGT2_IF" address "$TGT2_MAC"
+		ip link set "$SCAN2_IF" netns "$SCAN_NS"
+		ip link set "$TGT2_IF" netns "$TGT2_NS"
+		ip -n "$SCAN_NS" addr add 198.19.2.1/24 dev "$SCAN2_IF"
+		ip -n "$SCAN_NS" link set "$SCAN2_IF" up
+		ip -n "$SCAN_NS" route add "$second" via 198.19.2.2 dev "$SCAN2_IF"
+		ip -n "$SCAN_NS" neigh replace 198.19.2.2 lladdr "$TGT2_MAC" dev "$SCAN2_IF" nud permanent
+		ip -n "$TGT2_NS" link set lo up
+		ip -n "$TGT2_NS" addr add 198.19.2.2/24 dev "$TGT2_IF"
+		ip -n "$TGT2_NS" link set "$TGT2_IF" up
+		ip -n "$TGT2_NS" route add local "$second" dev lo
+		ip -n "$TGT2_NS" neigh replace 198.19.2.1 lladdr "$SCAN2_MAC" dev "$TGT2_IF" nud permanent
+		set_sysctl "$TGT2_NS" net.ipv4.tcp_syncookies 1
+		set_sysctl "$TGT2_NS" net.core.somaxconn 65535
+		set_sysctl "$TGT2_NS" net.ipv4.tcp_max_syn_backlog 65535
+	fi
+
+	target_rules "$TGT_NS" "$TGT_IF" "$loss" "${drops[@]}"
+	# Checksum offload leaves partial TCP checksums in the packets that
+	# cross the veth, which captures then see as corrupt.
+	ip netns exec "$SCAN_NS" "$bin" -csum-off "$SCAN_IF"
+	ip netns exec "$TGT_NS" "$bin" -csum-off "$TGT_IF"
+	if [[ -n $open ]]; then
+		start_listener "$bin" "$TGT_NS" "$open" open listen
+	fi
+	if [[ -n $second ]]; then
+		target_rules "$TGT2_NS" "$TGT2_IF" "$loss" "${drops[@]}"
+		ip netns exec "$SCAN_NS" "$bin" -csum-off "$SCAN2_IF"
+		ip netns exec "$TGT2_NS" "$bin" -csum-off "$TGT2_IF"
+		if [[ -n $open2 ]]; then
+			start_listener "$bin" "$TGT2_NS" "$open2" open2 listen2
+		fi
+	fi
+
+	trap - EXIT INT TERM HUP
+	echo "lab $name up: scan in $SCAN_NS ($SCAN_IF 198.19.0.1), targets 198.18.0.0/16 in $TGT_NS"
+	if [[ -n $second ]]; then
+		echo "second link: $SCAN2_IF 198.19.2.1, targets $second in $TGT2_NS"
+	fi
+}
+
+# target_rules NS IF LOSS [CIDR]... loads a target namespace's nftables
+# rules: LOSS percent of the packets through its end of the pair, IF, are
+# dropped in each direction, and all traffic to the CIDRs.
+target_rules() {
+	local ns=$1 dev=$2 loss=$3
+	shift 3
 	{
 		echo "table ip trawl_lab {"
 		echo "  chain input {"
 		echo "    type filter hook input priority 0; policy accept;"
 		if ((loss > 0)); then
-			echo "    iifname \"$TGT_IF\" numgen random mod 100 < $loss drop"
+			echo "    iifname \"$dev\" numgen random mod 100 < $loss drop"
 		fi
-		if ((${#drops[@]} > 0)); then
+		if (($# > 0)); then
 			local IFS=,
-			echo "    ip daddr { ${drops[*]} } drop"
+			echo "    ip daddr { $* } drop"
 		fi
 		echo "  }"
 		echo "  chain output {"
 		echo "    type filter hook output priority 0; policy accept;"
 		if ((loss > 0)); then
-			echo "    oifname \"$TGT_IF\" numgen random mod 100 < $loss drop"
+			echo "    oifname \"$dev\" numgen random mod 100 < $loss drop"
 		fi
 		echo "  }"
 		echo "}"
-	} | ip netns exec "$TGT_NS" nft -f - || die "load nftables rules in $TGT_NS"
+	} | ip netns exec "$ns" nft -f - || die "load nftables rules in $ns"
+}
 
-	# Checksum offload leaves partial TCP checksums in the packets that
-	# cross the veth, which captures then see as corrupt.
-	ip netns exec "$SCAN_NS" "$bin" -csum-off "$SCAN_IF"
-	ip netns exec "$TGT_NS" "$bin" -csum-off "$TGT_IF"
-
-	if [[ -n $open ]]; then
-		cp "$open" "$STATE/open"
-		# ip netns exec execs the program, so $! is the listener itself.
-		ip netns exec "$TGT_NS" "$bin" -f "$STATE/open" </dev/null >"$STATE/listen.log" 2>&1 &
-		echo $! >"$STATE/listen.pid"
-		local i
-		for ((i = 0; i < 1200; i++)); do
-			grep -qsx ready "$STATE/listen.log" && break
-			alive "$(<"$STATE/listen.pid")" ||
-				die "listener failed: $(cat "$STATE/listen.log")"
-			sleep 0.05
-		done
-		grep -qsx ready "$STATE/listen.log" || die "listener not ready after 60s: $(cat "$STATE/listen.log")"
-	fi
-
-	trap - EXIT INT TERM HUP
-	echo "lab $name up: scan in $SCAN_NS ($SCAN_IF 198.19.0.1), targets 198.18.0.0/16 in $TGT_NS"
+# start_listener BIN NS FILE COPY KEY plants the open ports in FILE, copied
+# to $STATE/COPY, in namespace NS, with a trawl-lab-listen whose pid and log
+# are $STATE/KEY.pid and $STATE/KEY.log, and waits until it is ready.
+start_listener() {
+	local bin=$1 ns=$2 file=$3 copy=$4 key=$5
+	cp "$file" "$STATE/$copy"
+	# ip netns exec execs the program, so $! is the listener itself.
+	ip netns exec "$ns" "$bin" -f "$STATE/$copy" </dev/null >"$STATE/$key.log" 2>&1 &
+	echo $! >"$STATE/$key.pid"
+	local i
+	for ((i = 0; i < 1200; i++)); do
+		grep -qsx ready "$STATE/$key.log" && break
+		alive "$(<"$STATE/$key.pid")" ||
+			die "listener in $ns failed: $(cat "$STATE/$key.log")"
+		sleep 0.05
+	done
+	grep -qsx ready "$STATE/$key.log" || die "listener in $ns not ready after 60s: $(cat "$STATE/$key.log")"
 }
 
 # teardown NAME removes everything that lab NAME may have made. It never fails.
@@ -210,10 +283,12 @@ teardown() {
 	names "$1"
 	local -a pids=()
 	local ns pid
-	if [[ -r $STATE/listen.pid ]]; then
-		pids+=("$(<"$STATE/listen.pid")")
-	fi
-	for ns in "$SCAN_NS" "$TGT_NS"; do
+	for pid in "$STATE"/listen.pid "$STATE"/listen2.pid; do
+		if [[ -r $pid ]]; then
+			pids+=("$(<"$pid")")
+		fi
+	done
+	for ns in "$SCAN_NS" "$TGT_NS" "$TGT2_NS"; do
 		if ns_exists "$ns"; then
 			mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$ns" 2>/dev/null || true)
 		fi
@@ -231,14 +306,16 @@ teardown() {
 		done
 		kill -KILL "${pids[@]}" 2>/dev/null || true
 	fi
-	for ns in "$SCAN_NS" "$TGT_NS"; do
+	for ns in "$SCAN_NS" "$TGT_NS" "$TGT2_NS"; do
 		if ns_exists "$ns"; then
 			ip netns del "$ns" 2>/dev/null || true
 		fi
 	done
-	# A failed up may leave the pair in the root namespace.
-	ip link del "$SCAN_IF" 2>/dev/null || true
-	ip link del "$TGT_IF" 2>/dev/null || true
+	# A failed up may leave the pairs in the root namespace.
+	local dev
+	for dev in "$SCAN_IF" "$TGT_IF" "$SCAN2_IF" "$TGT2_IF"; do
+		ip link del "$dev" 2>/dev/null || true
+	done
 	rm -rf "$STATE"
 }
 

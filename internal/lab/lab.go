@@ -31,6 +31,15 @@ type Config struct {
 	// LossPercent is the share of packets, 0 to 100, dropped at random in
 	// each direction between the namespaces. Zero means no loss.
 	LossPercent int
+
+	// Second, if valid, gives the scan namespace a second link, from
+	// SecondScanAddr, to a second target namespace that answers for this
+	// prefix, a part of Space: the scan namespace routes Second there via
+	// SecondTargetAddr, and the rest of Space through the first link, so
+	// that the targets leave by two interfaces from two addresses. The
+	// planted ports of Open inside Second are planted there, and those on
+	// every address on both sides; Drop and LossPercent apply on both.
+	Second netip.Prefix
 }
 
 // Lab is a running lab. Its methods are safe for concurrent use.
@@ -66,12 +75,20 @@ func Start(t testing.TB, c Config) *Lab {
 
 	l := &Lab{name: newName()}
 	args := []string{"up", l.name}
-	if len(c.Open) > 0 {
-		file := filepath.Join(t.TempDir(), "open")
-		if err := os.WriteFile(file, []byte(c.openFile()), 0o644); err != nil {
+	first, second := c.openFiles()
+	dir := t.TempDir()
+	for _, f := range []struct{ flag, name, text string }{{"--open", "open", first}, {"--second-open", "open2", second}} {
+		if f.text == "" {
+			continue
+		}
+		file := filepath.Join(dir, f.name)
+		if err := os.WriteFile(file, []byte(f.text), 0o644); err != nil {
 			t.Fatalf("lab.Start: write open ports: %v", err)
 		}
-		args = append(args, "--open", file)
+		args = append(args, f.flag, file)
+	}
+	if c.Second.IsValid() {
+		args = append(args, "--second", c.Second.Masked().String())
 	}
 	for _, p := range c.Drop {
 		args = append(args, "--drop", p.Masked().String())
@@ -97,12 +114,17 @@ func Start(t testing.TB, c Config) *Lab {
 }
 
 // Name returns the lab's name. Its namespaces are Name()+"-scan" and
-// Name()+"-tgt".
+// Name()+"-tgt", and with Config.Second, Name()+"-tgt2".
 func (l *Lab) Name() string { return l.name }
 
 // ScanInterface returns the name of the scan namespace's end of the veth
 // pair, the interface that leads to the targets.
 func (l *Lab) ScanInterface() string { return "trl-" + l.name + "-s" }
+
+// SecondInterface returns the name of the scan namespace's end of the
+// second veth pair, which leads to the targets in Config.Second. It
+// exists only if Config.Second was given.
+func (l *Lab) SecondInterface() string { return "trl-" + l.name + "-s2" }
 
 // Command returns an exec.Cmd that runs name with args inside the scan
 // namespace, where every route leads only to the target namespace.
@@ -154,20 +176,31 @@ func (c Config) validate() error {
 			return fmt.Errorf("drop block %s: want an IPv4 prefix", p)
 		}
 	}
+	if c.Second.IsValid() && (!Space.Contains(c.Second.Addr()) || c.Second.Bits() <= Space.Bits()) {
+		return fmt.Errorf("second prefix %s: want a part of %s", c.Second, Space)
+	}
 	return nil
 }
 
-// openFile renders Open in the listener's input format.
-func (c Config) openFile() string {
-	var b strings.Builder
+// openFiles renders Open in the listener's input format: the ports to
+// plant in the first target namespace, and those to plant in the second
+// (Config.Second). A port open on every address goes to both.
+func (c Config) openFiles() (first, second string) {
+	var b1, b2 strings.Builder
 	for _, p := range c.Open {
-		if p.Addr().IsUnspecified() {
-			fmt.Fprintf(&b, "*:%d\n", p.Port())
-		} else {
-			fmt.Fprintf(&b, "%s\n", p)
+		switch {
+		case p.Addr().IsUnspecified():
+			fmt.Fprintf(&b1, "*:%d\n", p.Port())
+			if c.Second.IsValid() {
+				fmt.Fprintf(&b2, "*:%d\n", p.Port())
+			}
+		case c.Second.IsValid() && c.Second.Contains(p.Addr()):
+			fmt.Fprintf(&b2, "%s\n", p)
+		default:
+			fmt.Fprintf(&b1, "%s\n", p)
 		}
 	}
-	return b.String()
+	return b1.String(), b2.String()
 }
 
 // newName returns a lab name unique among the live processes: "t", then the

@@ -118,8 +118,16 @@ func TestConfig(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Errorf("validate: %v", err)
 	}
-	if got, want := c.openFile(), "198.18.1.2:80\n*:8080\n"; got != want {
-		t.Errorf("openFile = %q, want %q", got, want)
+	if first, second := c.openFiles(); first != "198.18.1.2:80\n*:8080\n" || second != "" {
+		t.Errorf("openFiles = %q, %q; want %q, \"\"", first, second, "198.18.1.2:80\n*:8080\n")
+	}
+	c.Second = netip.MustParsePrefix("198.18.1.0/24")
+	c.Open = append(c.Open, netip.MustParseAddrPort("198.18.0.9:22"))
+	if err := c.validate(); err != nil {
+		t.Errorf("validate with Second: %v", err)
+	}
+	if first, second := c.openFiles(); first != "*:8080\n198.18.0.9:22\n" || second != "198.18.1.2:80\n*:8080\n" {
+		t.Errorf("openFiles with Second = %q, %q", first, second)
 	}
 	for _, bad := range []Config{
 		{LossPercent: -1},
@@ -128,6 +136,8 @@ func TestConfig(t *testing.T) {
 		{Open: []netip.AddrPort{netip.MustParseAddrPort("198.18.1.2:0")}},
 		{Drop: []netip.Prefix{{}}},
 		{Drop: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}},
+		{Second: netip.MustParsePrefix("198.19.0.0/24")},
+		{Second: netip.MustParsePrefix("198.18.0.0/16")},
 	} {
 		if err := bad.validate(); err == nil {
 			t.Errorf("validate(%+v) = nil, want an error", bad)
@@ -170,11 +180,11 @@ func leftover(t *testing.T, name string) string {
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		ns, _, _ := strings.Cut(line, " ")
-		if ns == name+"-scan" || ns == name+"-tgt" {
+		if ns == name+"-scan" || ns == name+"-tgt" || ns == name+"-tgt2" {
 			return "namespace " + ns
 		}
 	}
-	for _, ifname := range []string{"trl-" + name + "-s", "trl-" + name + "-t"} {
+	for _, ifname := range []string{"trl-" + name + "-s", "trl-" + name + "-t", "trl-" + name + "-s2", "trl-" + name + "-t2"} {
 		if exec.Command("ip", "link", "show", ifname).Run() == nil {
 			return "interface " + ifname
 		}
@@ -262,6 +272,49 @@ func TestLabZeroConfig(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("/run/trawl-lab", l.Name(), "listen.pid")); err == nil {
 		t.Errorf("a listener runs without open ports")
+	}
+}
+
+// TestLabSecond builds a lab with a second link to 198.18.1.0/24 and
+// checks that each side answers for its own addresses, from its own
+// planted ports, and that everything is gone after cleanup.
+func TestLabSecond(t *testing.T) {
+	var name string
+	t.Run("up", func(t *testing.T) {
+		l := Start(t, Config{
+			Second: netip.MustParsePrefix("198.18.1.0/24"),
+			Open: []netip.AddrPort{
+				netip.MustParseAddrPort("198.18.0.7:80"),
+				netip.MustParseAddrPort("198.18.1.7:80"),
+				netip.AddrPortFrom(netip.IPv4Unspecified(), 8080),
+			},
+		})
+		name = l.Name()
+		for _, tc := range []struct {
+			addr string
+			want int
+		}{
+			{"198.18.0.7:80", 0},
+			{"198.18.1.7:80", 0},
+			{"198.18.0.8:8080", 0},
+			{"198.18.1.8:8080", 0},
+			{"198.18.0.7:81", 1},
+			{"198.18.1.8:80", 1},
+		} {
+			if code, _ := dial(t, l, tc.addr); code != tc.want {
+				t.Errorf("dial %s: exit %d, want %d", tc.addr, code, tc.want)
+			}
+		}
+		out, err := l.Command(context.Background(), "ip", "route", "get", "198.18.1.7").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "dev "+l.SecondInterface()) || !strings.Contains(string(out), "src "+SecondScanAddr.String()) {
+			t.Errorf("route to 198.18.1.7 is not through %s from %v: %s (%v)", l.SecondInterface(), SecondScanAddr, out, err)
+		}
+	})
+	if name == "" {
+		return
+	}
+	if what := leftover(t, name); what != "" {
+		t.Errorf("after cleanup, %s remains", what)
 	}
 }
 

@@ -35,6 +35,28 @@ func (l *Lab) Firewall(t testing.TB, rules ...string) {
 	}
 }
 
+// Prerouting adds rules, in nft(8) syntax, in order to a nat prerouting
+// chain of the table "trawl_test" in the target namespace, creating both
+// on first use. A rule such as "ip daddr 198.18.1.1 tcp dport 1-1024
+// redirect to :4444" makes an address a tarpit, as portspoof's iptables
+// REDIRECT does: every port reaches the one listener planted on port
+// 4444 (plant it on every address, "*:4444", since a redirect goes to
+// the namespace's own address), and conntrack sends its SYN-ACK back
+// from the port probed. It fails t if nft refuses a rule.
+func (l *Lab) Prerouting(t testing.TB, rules ...string) {
+	t.Helper()
+	script := "add table ip trawl_test\n" +
+		"add chain ip trawl_test prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+	for _, r := range rules {
+		script += "add rule ip trawl_test prerouting " + r + "\n"
+	}
+	cmd := l.TargetCommand(context.Background(), "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("lab %s: nft: %v\n%s\n%s", l.name, err, out, script)
+	}
+}
+
 // counterRule matches a rule of nft's listing with its counter.
 var counterRule = regexp.MustCompile(`(?m)^[ \t]*(.*?)[ \t]*counter packets (\d+) bytes \d+`)
 

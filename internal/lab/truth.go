@@ -21,6 +21,14 @@ var ScanAddr = netip.MustParseAddr("198.19.0.1")
 // namespace's default gateway.
 var TargetAddr = netip.MustParseAddr("198.19.0.2")
 
+// SecondScanAddr and SecondTargetAddr are the two ends of the second veth
+// pair of a lab with Config.Second: the scan namespace's address there,
+// and its gateway to Config.Second.
+var (
+	SecondScanAddr   = netip.MustParseAddr("198.19.2.1")
+	SecondTargetAddr = netip.MustParseAddr("198.19.2.2")
+)
+
 // truthStream separates Truth's random stream from other users of a seed.
 const truthStream = 0x7472_6177_6c6c_6162 // "trawllab"
 
