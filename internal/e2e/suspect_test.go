@@ -80,6 +80,9 @@ func oracleHostOf(a netip.Addr) oracleHost {
 // leaves the tarpit's ports out; and the answered hosts get each SYN
 // once, the dropping one three times.
 func TestHostKindsAgainstNmap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the nmap oracle of six hosts × 1-1024 in -short mode (the -race pass); the full pass runs it")
+	}
 	if _, err := exec.LookPath("nmap"); err != nil {
 		t.Skipf("needs nmap as the oracle: %v", err)
 	}
