@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -314,24 +313,9 @@ func xmlSuspects(t *testing.T, doc []byte) map[netip.AddrPort]bool {
 // each result's Suspect flag.
 func readSuspects(t *testing.T, f result.Format, path string) map[netip.AddrPort]bool {
 	t.Helper()
-	file, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	d, err := result.NewReader(f, file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := map[netip.AddrPort]bool{}
-	for {
-		r, err := d.Next()
-		if errors.Is(err, io.EOF) {
-			return got
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+	for _, r := range readOutput(t, f, path) {
 		got[netip.AddrPortFrom(r.IP, r.Port)] = r.Suspect
 	}
+	return got
 }

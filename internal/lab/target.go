@@ -23,16 +23,7 @@ func (l *Lab) TargetCommand(ctx context.Context, name string, args ...string) *e
 // reads what its counter saw. It fails t if nft refuses a rule.
 func (l *Lab) Firewall(t testing.TB, rules ...string) {
 	t.Helper()
-	script := "add table ip trawl_test\n" +
-		"add chain ip trawl_test input { type filter hook input priority -10; policy accept; }\n"
-	for _, r := range rules {
-		script += "add rule ip trawl_test input " + r + "\n"
-	}
-	cmd := l.TargetCommand(context.Background(), "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(script)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("lab %s: nft: %v\n%s\n%s", l.name, err, out, script)
-	}
+	l.nftChain(t, "input { type filter hook input priority -10; policy accept; }", rules)
 }
 
 // Prerouting adds rules, in nft(8) syntax, in order to a nat prerouting
@@ -45,10 +36,18 @@ func (l *Lab) Firewall(t testing.TB, rules ...string) {
 // from the port probed. It fails t if nft refuses a rule.
 func (l *Lab) Prerouting(t testing.TB, rules ...string) {
 	t.Helper()
-	script := "add table ip trawl_test\n" +
-		"add chain ip trawl_test prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+	l.nftChain(t, "prerouting { type nat hook prerouting priority dstnat; policy accept; }", rules)
+}
+
+// nftChain adds rules, in order, to the chain that chain declares (its
+// name, then its nft(8) spec) in the table "trawl_test" of the target
+// namespace, creating both on first use. It fails t if nft refuses them.
+func (l *Lab) nftChain(t testing.TB, chain string, rules []string) {
+	t.Helper()
+	name, _, _ := strings.Cut(chain, " ")
+	script := "add table ip trawl_test\nadd chain ip trawl_test " + chain + "\n"
 	for _, r := range rules {
-		script += "add rule ip trawl_test prerouting " + r + "\n"
+		script += "add rule ip trawl_test " + name + " " + r + "\n"
 	}
 	cmd := l.TargetCommand(context.Background(), "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(script)
