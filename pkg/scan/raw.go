@@ -156,7 +156,7 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 		return nil, err
 	}
 	sc.closers = append(sc.closers, capture.Close)
-	if sc.Engine, err = newEngineFrom(cfg, p, path.src, path.sources, sport, senders, capture); err != nil {
+	if sc.Engine, err = newEngine(cfg, p, path.src, path.sources, sport, senders, capture); err != nil {
 		sc.close()
 		return nil, err
 	}
@@ -175,15 +175,11 @@ func numSenders(cfg *Config, p Plan) int {
 	return maxSenders
 }
 
-// newEngine returns the engine for p that sends from src:sport through
-// senders and reads the replies from capture, under a new cookie key.
-func newEngine(cfg *Config, p Plan, src netip.Addr, sport uint16, senders []*netio.Sender, capture netio.Capture) (*engine.Engine, error) {
-	return newEngineFrom(cfg, p, src, nil, sport, senders, capture)
-}
-
-// newEngineFrom is newEngine with each probe's source address given by
-// sources, by destination, if it is not empty.
-func newEngineFrom(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom, sport uint16, senders []*netio.Sender, capture netio.Capture) (*engine.Engine, error) {
+// newEngine returns the engine for p that sends from src:sport, or,
+// if sources is not empty, from each probe's source by destination,
+// through senders and reads the replies from capture, under a new cookie
+// key.
+func newEngine(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom, sport uint16, senders []*netio.Sender, capture netio.Capture) (*engine.Engine, error) {
 	key, err := syncookie.NewKey()
 	if err != nil {
 		return nil, fmt.Errorf("cookie key: %w", err)

@@ -306,7 +306,7 @@ func TestSuspectEveryHostAnswers(t *testing.T) {
 		s := &Scan{plan: p}
 		inner := s.checkSuspects(cfg)
 		echo := newEchoNet()
-		eng, err := newEngine(&inner, p, netip.MustParseAddr("198.19.0.1"), 61000, []*netio.Sender{netio.NewSender(echo, 64)}, echo)
+		eng, err := newEngine(&inner, p, netip.MustParseAddr("198.19.0.1"), nil, 61000, []*netio.Sender{netio.NewSender(echo, 64)}, echo)
 		if err != nil {
 			t.Fatal(err)
 		}
