@@ -196,7 +196,7 @@ func (w *window) claim(id int, n uint64, now time.Time) (wk work, ok bool, wait 
 	}
 	if w.frontier < w.end {
 		if w.cur == nil || w.frontier == w.cur.ch.hi {
-			if !w.enter(now) {
+			if !w.enter() {
 				return work{}, false, w.nextWake(now, time.Millisecond), false
 			}
 		}
@@ -213,7 +213,7 @@ func (w *window) claim(id int, n uint64, now time.Time) (wk work, ok bool, wait 
 }
 
 // enter starts the chunk at the frontier, if its ring slot is free.
-func (w *window) enter(now time.Time) bool {
+func (w *window) enter() bool {
 	c := (w.frontier - w.start) / w.width
 	slot := &w.ring[c%ringSlots]
 	if old := slot.Load(); old != nil {
