@@ -115,8 +115,12 @@ func lineCut(ft Format, f *os.File, size int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A "Status: Up" line is "Host: ", the address, " ()" and status:
+	// 6 + 39 + 3 + 12 = 60 bytes at most, for the longest IPv6 address,
+	// eight groups of four hex digits and seven colons.
 	const status = "\tStatus: Up\n"
-	if n := cut - start; n > int64(len(status)) && n <= 64 {
+	const maxStatusLine = len("Host: ") + len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") + len(" ()") + len(status)
+	if n := cut - start; n > int64(len(status)) && n <= int64(maxStatusLine) {
 		line := make([]byte, n)
 		if _, err := f.ReadAt(line, start); err != nil {
 			return 0, err

@@ -11,14 +11,14 @@ import (
 	"time"
 )
 
-// TestAppendContinuesDocuments writes two results, closes, continues the
-// file with one more, as a resumed scan does, and checks that each format
-// still parses and holds all three.
+// TestAppendContinuesDocuments writes two results, IPv4 and IPv6, closes,
+// continues the file with one more, IPv6, as a resumed scan does, and
+// checks that each format still parses and holds all three.
 func TestAppendContinuesDocuments(t *testing.T) {
 	rs := []Result{
 		{IP: netip.MustParseAddr("198.18.0.1"), Port: 80, Status: StatusOpen, TTL: 64, Time: time.Unix(1700000000, 0)},
-		{IP: netip.MustParseAddr("198.18.0.2"), Port: 22, Status: StatusOpen, TTL: 64, Time: time.Unix(1700000001, 0)},
-		{IP: netip.MustParseAddr("198.18.0.3"), Port: 443, Status: StatusOpen, TTL: 64, Time: time.Unix(1700000002, 0)},
+		{IP: netip.MustParseAddr("2001:db8::2"), Port: 22, Status: StatusOpen, TTL: 64, Time: time.Unix(1700000001, 0)},
+		{IP: netip.MustParseAddr("2001:db8::3"), Port: 443, Status: StatusOpen, TTL: 64, Time: time.Unix(1700000002, 0)},
 	}
 	for _, tt := range []struct {
 		f          Format
@@ -70,7 +70,7 @@ func TestAppendContinuesDocuments(t *testing.T) {
 					t.Errorf("lost %v from the first part:\n%s", r.IP, data)
 				}
 			}
-			if !strings.Contains(string(data), "198.18.0.3") {
+			if !strings.Contains(string(data), rs[2].IP.String()) {
 				t.Errorf("no resumed result:\n%s", data)
 			}
 			switch tt.f {

@@ -20,10 +20,17 @@ const (
 	FormatInvalid Format = iota
 	// FormatPlain writes "198.18.0.1:80" for an open port and
 	// "198.18.0.1:81 closed" for any other, one per line, with no header.
+	// An IPv6 address is in brackets, as in a URL: "[2001:db8::1]:80".
 	FormatPlain
 	// FormatList is masscan's list format (-oL): a "#masscan" line, then
 	// lines of status, protocol, port, address and Unix seconds, such as
-	// "open tcp 80 198.18.0.1 1700000000", then a "# end" line.
+	// "open tcp 80 198.18.0.1 1700000000", then a "# end" line. An IPv6
+	// address is bare, as masscan writes it: "open tcp 80 2001:db8::1
+	// 1700000000". The address is in RFC 5952's form, as in every
+	// format: masscan elides the first run of zero groups, even a lone
+	// one, rather than the longest, so that for an address such as
+	// 2001:db8:0:1::1 it writes 2001:db8::1:0:0:0:1. A Reader takes
+	// both.
 	FormatList
 	// FormatJSON is a JSON array (-oJ) of the objects FormatNDJSON writes,
 	// one per line. It is valid JSON, "[]" included, once Close has run.
@@ -31,20 +38,25 @@ const (
 	// FormatNDJSON writes one JSON object per line (-oD), keys in this
 	// order: {"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open",
 	// "reason":"syn-ack","reason_ttl":64,"ttl":64,
-	// "time":"2026-01-02T15:04:05Z"}. Time is RFC 3339 in UTC. "reason" and
+	// "time":"2026-01-02T15:04:05Z"}. An IPv6 address is in RFC 5952's
+	// form: "ip":"2001:db8::1". Time is RFC 3339 in UTC. "reason" and
 	// "reason_ttl" are left out for ReasonNone. A Suspect result ends
 	// with "suspect":true after "time"; others have no "suspect" key.
 	FormatNDJSON
 	// FormatXML is nmap's XML format (-oX), valid against nmap.dtd once
 	// Close has run. Consecutive results for one address share a <host>
-	// until a Flush. A Suspect port's <port> ends with <script
-	// id="trawl-suspect" output="...">, where nmap.dtd puts NSE's output.
+	// until a Flush. Hosts come in the order of their results, IPv4 and
+	// IPv6 mixed as they came; an IPv6 host's address is written as nmap
+	// -6 writes it: <address addr="2001:db8::1" addrtype="ipv6"/>. A
+	// Suspect port's <port> ends with <script id="trawl-suspect"
+	// output="...">, where nmap.dtd puts NSE's output.
 	FormatXML
 	// FormatGrepable is nmap's grepable format (-oG): a "Status: Up" line
-	// and a "Ports:" line per host, between comment lines. Consecutive
-	// results for one address share a line until a Flush. A line with a
-	// Suspect open port ends with a "Suspect: yes" field, tab-separated
-	// as nmap's "Ignored State:" is.
+	// and a "Ports:" line per host, between comment lines, such as
+	// "Host: 2001:db8::1 ()\tStatus: Up" for IPv6, as nmap -6 writes it.
+	// Consecutive results for one address share a line until a Flush. A
+	// line with a Suspect open port ends with a "Suspect: yes" field,
+	// tab-separated as nmap's "Ignored State:" is.
 	FormatGrepable
 )
 
@@ -109,9 +121,10 @@ type Meta struct {
 // concurrent use, so that Flush can run from a timer or a signal handler
 // while another goroutine calls Encode.
 type Encoder interface {
-	// Encode writes r, buffered. It returns an error if r.IP is not IPv4
-	// (wrapping ErrNotIPv4), if r.Status is invalid (wrapping
-	// ErrInvalidStatus), if r.Reason is out of range (wrapping
+	// Encode writes r, buffered. It returns an error if r.IP is not an
+	// IPv4 address, or an IPv6 address without a zone that is not
+	// IPv4-mapped (wrapping ErrInvalidAddr), if r.Status is invalid
+	// (wrapping ErrInvalidStatus), if r.Reason is out of range (wrapping
 	// ErrInvalidReason), or if an earlier write failed.
 	Encode(r Result) error
 	// Flush writes everything buffered to the underlying writer without
@@ -183,11 +196,14 @@ type encoder struct {
 	// suspect says that the open grepable host line has a Suspect open
 	// port, so that it ends with the Suspect field.
 	suspect bool
-	// up holds every address with a host record (XML, grepable), for the
-	// hosts up in the trailer: results come in any order, so one address
-	// can have several records. Its keys are 4 bytes: a million hosts up
-	// cost about 12 MB.
-	up map[[4]byte]struct{}
+	// up4 and up6 hold every IPv4 and IPv6 address with a host record
+	// (XML, grepable), for the hosts up in the trailer: results come in
+	// any order, so one address can have several records. The keys are
+	// the address's 4 or 16 bytes rather than a netip.Addr, whose 24
+	// bytes hold a pointer for the garbage collector to scan: a million
+	// IPv4 hosts up cost about 12 MB.
+	up4 map[[4]byte]struct{}
+	up6 map[[16]byte]struct{}
 }
 
 // Encode implements Encoder.
@@ -306,11 +322,10 @@ func (e *encoder) appendTrailer(b []byte) []byte {
 }
 
 // appendPlain appends "198.18.0.1:80\n", or "198.18.0.1:81 closed\n" for a
-// port that is not open.
+// port that is not open; an IPv6 address goes in brackets,
+// "[2001:db8::1]:80\n".
 func appendPlain(b []byte, r Result) []byte {
-	b = r.IP.AppendTo(b)
-	b = append(b, ':')
-	b = strconv.AppendUint(b, uint64(r.Port), 10)
+	b = netip.AddrPortFrom(r.IP, r.Port).AppendTo(b)
 	if r.Status != StatusOpen {
 		b = append(b, ' ')
 		b = append(b, r.Status.String()...)
@@ -318,7 +333,8 @@ func appendPlain(b []byte, r Result) []byte {
 	return append(b, '\n')
 }
 
-// appendList appends "open tcp 80 198.18.0.1 1700000000\n".
+// appendList appends "open tcp 80 198.18.0.1 1700000000\n", or "open tcp
+// 80 2001:db8::1 1700000000\n" for IPv6.
 func appendList(b []byte, r Result) []byte {
 	b = append(b, r.Status.String()...)
 	b = append(b, " "+Proto+" "...)

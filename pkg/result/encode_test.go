@@ -60,6 +60,21 @@ var (
 		{IP: netip.MustParseAddr("198.18.0.6"), Port: 80, Status: StatusOpen, TTL: 63, Reason: ReasonSYNACK, ReasonTTL: 63, Time: testStart},
 	}
 
+	// mixedResults are a dual-stack scan's, IPv4 and IPv6 hosts mixed as
+	// their replies arrive: an IPv6 host with two ports, one whose
+	// address masscan would spell otherwise (2001:db8::1:0:0:0:1), the
+	// longest IPv6 address, and an IPv4 host that comes back after
+	// them.
+	mixedResults = []Result{
+		{IP: netip.MustParseAddr("198.18.0.1"), Port: 80, Status: StatusOpen, TTL: 64, Reason: ReasonSYNACK, ReasonTTL: 64, Time: testStart},
+		{IP: netip.MustParseAddr("2001:db8::1"), Port: 80, Status: StatusOpen, TTL: 64, Reason: ReasonSYNACK, ReasonTTL: 64, Time: testStart.Add(200 * time.Millisecond)},
+		{IP: netip.MustParseAddr("2001:db8::1"), Port: 443, Status: StatusClosed, TTL: 64, Reason: ReasonReset, ReasonTTL: 64, Time: testStart.Add(300 * time.Millisecond)},
+		{IP: netip.MustParseAddr("198.18.0.2"), Port: 22, Status: StatusFiltered, Reason: ReasonPortUnreach, ReasonTTL: 63, Time: testStart.Add(time.Second)},
+		{IP: netip.MustParseAddr("2001:db8:0:1::1"), Port: 22, Status: StatusFiltered, Reason: ReasonNoResponse, Time: testStart.Add(time.Second)},
+		{IP: netip.MustParseAddr("fd00:1234:5678:9abc:def0:1234:5678:9abc"), Port: 8081, Status: StatusOpen, TTL: 57, Reason: ReasonSYNACK, ReasonTTL: 57, Time: testStart.Add(1100 * time.Millisecond), Suspect: true},
+		{IP: netip.MustParseAddr("198.18.0.1"), Port: 8081, Status: StatusClosed, TTL: 64, Reason: ReasonReset, ReasonTTL: 64, Time: testStart.Add(1100 * time.Millisecond)},
+	}
+
 	formats = []Format{FormatPlain, FormatList, FormatJSON, FormatNDJSON, FormatXML, FormatGrepable}
 )
 
@@ -441,6 +456,128 @@ func TestEncodeGolden(t *testing.T) {
 			),
 		},
 		{
+			name: "plain mixed: IPv6 in brackets",
+			f:    FormatPlain,
+			m:    noTotal,
+			rs:   mixedResults,
+			want: lines(
+				"198.18.0.1:80",
+				"[2001:db8::1]:80",
+				"[2001:db8::1]:443 closed",
+				"198.18.0.2:22 filtered",
+				"[2001:db8:0:1::1]:22 filtered",
+				"[fd00:1234:5678:9abc:def0:1234:5678:9abc]:8081",
+				"198.18.0.1:8081 closed",
+			),
+		},
+		{
+			name: "list mixed: IPv6 bare, as masscan writes it",
+			f:    FormatList,
+			m:    noTotal,
+			rs:   mixedResults,
+			want: lines(
+				"#masscan",
+				"open tcp 80 198.18.0.1 1767366245",
+				"open tcp 80 2001:db8::1 1767366245",
+				"closed tcp 443 2001:db8::1 1767366245",
+				"filtered tcp 22 198.18.0.2 1767366246",
+				"filtered tcp 22 2001:db8:0:1::1 1767366246",
+				"open tcp 8081 fd00:1234:5678:9abc:def0:1234:5678:9abc 1767366246",
+				"closed tcp 8081 198.18.0.1 1767366246",
+				"# end",
+			),
+		},
+		{
+			name: "ndjson mixed",
+			f:    FormatNDJSON,
+			m:    noTotal,
+			rs:   mixedResults,
+			want: lines(
+				`{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"2001:db8::1","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"2001:db8::1","port":443,"proto":"tcp","status":"closed","reason":"reset","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`,
+				`{"ip":"198.18.0.2","port":22,"proto":"tcp","status":"filtered","reason":"port-unreach","reason_ttl":63,"ttl":0,"time":"2026-01-02T15:04:06Z"}`,
+				`{"ip":"2001:db8:0:1::1","port":22,"proto":"tcp","status":"filtered","reason":"no-response","reason_ttl":0,"ttl":0,"time":"2026-01-02T15:04:06Z"}`,
+				`{"ip":"fd00:1234:5678:9abc:def0:1234:5678:9abc","port":8081,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":57,"ttl":57,"time":"2026-01-02T15:04:06Z","suspect":true}`,
+				`{"ip":"198.18.0.1","port":8081,"proto":"tcp","status":"closed","reason":"reset","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:06Z"}`,
+			),
+		},
+		{
+			name: "json mixed",
+			f:    FormatJSON,
+			m:    noTotal,
+			rs:   mixedResults[:3],
+			want: lines(
+				"[",
+				`{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"},`,
+				`{"ip":"2001:db8::1","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"},`,
+				`{"ip":"2001:db8::1","port":443,"proto":"tcp","status":"closed","reason":"reset","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`,
+				"]",
+			),
+		},
+		{
+			name: "xml mixed: addrtype ipv6, hosts in the order of their results",
+			f:    FormatXML,
+			m:    noTotal,
+			rs:   mixedResults,
+			want: xmlHead + xmlInfo + `<host endtime="1767366245"><status state="up" reason="syn-ack" reason_ttl="64"/>
+<address addr="198.18.0.1" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" method="table" conf="3"/></port>
+</ports>
+</host>
+<host endtime="1767366245"><status state="up" reason="syn-ack" reason_ttl="64"/>
+<address addr="2001:db8::1" addrtype="ipv6"/>
+<ports><port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" method="table" conf="3"/></port>
+<port protocol="tcp" portid="443"><state state="closed" reason="reset" reason_ttl="64"/><service name="https" method="table" conf="3"/></port>
+</ports>
+</host>
+<host endtime="1767366246"><status state="up" reason="user-set" reason_ttl="0"/>
+<address addr="198.18.0.2" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="22"><state state="filtered" reason="port-unreach" reason_ttl="63"/><service name="ssh" method="table" conf="3"/></port>
+</ports>
+</host>
+<host endtime="1767366246"><status state="up" reason="user-set" reason_ttl="0"/>
+<address addr="2001:db8:0:1::1" addrtype="ipv6"/>
+<ports><port protocol="tcp" portid="22"><state state="filtered" reason="no-response" reason_ttl="0"/><service name="ssh" method="table" conf="3"/></port>
+</ports>
+</host>
+<host endtime="1767366246"><status state="up" reason="syn-ack" reason_ttl="57"/>
+<address addr="fd00:1234:5678:9abc:def0:1234:5678:9abc" addrtype="ipv6"/>
+<ports><port protocol="tcp" portid="8081"><state state="open" reason="syn-ack" reason_ttl="57"/><script id="trawl-suspect" output="` + suspectNote + `"/></port>
+</ports>
+</host>
+<host endtime="1767366246"><status state="up" reason="reset" reason_ttl="64"/>
+<address addr="198.18.0.1" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="8081"><state state="closed" reason="reset" reason_ttl="64"/></port>
+</ports>
+</host>
+<runstats><finished time="1767366246" timestr="Fri Jan  2 15:04:06 2026" summary="trawl 0.1.0 done at Fri Jan  2 15:04:06 2026; 5 IP addresses (5 hosts up) scanned in 1.50 seconds" elapsed="1.50" exit="success"/><hosts up="5" down="0" total="5"/>
+</runstats>
+</nmaprun>
+`,
+		},
+		{
+			name: "grepable mixed: Host lines as nmap -6 writes them",
+			f:    FormatGrepable,
+			m:    noTotal,
+			rs:   mixedResults,
+			want: grepHead + lines(
+				"Host: 198.18.0.1 ()\tStatus: Up",
+				"Host: 198.18.0.1 ()\tPorts: 80/open/tcp//http///",
+				"Host: 2001:db8::1 ()\tStatus: Up",
+				"Host: 2001:db8::1 ()\tPorts: 80/open/tcp//http///, 443/closed/tcp//https///",
+				"Host: 198.18.0.2 ()\tStatus: Up",
+				"Host: 198.18.0.2 ()\tPorts: 22/filtered/tcp//ssh///",
+				"Host: 2001:db8:0:1::1 ()\tStatus: Up",
+				"Host: 2001:db8:0:1::1 ()\tPorts: 22/filtered/tcp//ssh///",
+				"Host: fd00:1234:5678:9abc:def0:1234:5678:9abc ()\tStatus: Up",
+				"Host: fd00:1234:5678:9abc:def0:1234:5678:9abc ()\tPorts: 8081/open/tcp/////\tSuspect: yes",
+				"Host: 198.18.0.1 ()\tStatus: Up",
+				"Host: 198.18.0.1 ()\tPorts: 8081/closed/tcp/////",
+				"# trawl 0.1.0 done at Fri Jan  2 15:04:06 2026 -- 5 IP addresses (5 hosts up) scanned in 1.50 seconds",
+			),
+		},
+		{
 			name: "grepable empty",
 			f:    FormatGrepable,
 			m:    testMeta,
@@ -505,6 +642,29 @@ func TestHostsUpCountsAddresses(t *testing.T) {
 				t.Errorf("one address flushed between results: trailer does not contain %q:\n%s", w, out.String())
 			}
 		})
+	}
+}
+
+// TestHostsUpCountsFamilies checks that the trailers count IPv4 and IPv6
+// addresses apart: an IPv4 address and its IPv4-compatible IPv6 twin
+// (::198.18.0.1, the same last 32 bits) are two hosts, and an IPv6
+// address with interleaved records is one.
+func TestHostsUpCountsFamilies(t *testing.T) {
+	v4, twin, v6 := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("::198.18.0.1"), netip.MustParseAddr("2001:db8::1")
+	var rs []Result
+	for i, ip := range []netip.Addr{v4, twin, v6, v4, twin, v6} {
+		rs = append(rs, Result{IP: ip, Port: uint16(i), Status: StatusOpen, Time: testStart})
+	}
+	want := map[Format]string{
+		FormatXML:      `(3 hosts up) scanned in 1.50 seconds" elapsed="1.50" exit="success"/><hosts up="3" down="0" total="3"/>`,
+		FormatGrepable: "-- 3 IP addresses (3 hosts up) scanned in 1.50 seconds\n",
+	}
+	m := testMeta
+	m.NumHosts = 0
+	for f, w := range want {
+		if doc := encode(t, f, m, rs); !strings.Contains(doc, w) {
+			t.Errorf("%v: trailer does not contain %q:\n%s", f, w, doc)
+		}
 	}
 }
 
@@ -580,6 +740,7 @@ func validDocs(t *testing.T, f Format) map[string]string {
 		"interleaved": encode(t, f, testMeta, interleaved),
 		"reasons":     encode(t, f, testMeta, reasonResults),
 		"suspect":     encode(t, f, testMeta, suspectResults),
+		"mixed":       encode(t, f, testMeta, mixedResults),
 	}
 }
 
@@ -771,8 +932,8 @@ func checkSame(t *testing.T, got, want []Result) {
 
 var (
 	grepComment = regexp.MustCompile(`^# [^\n]*$`)
-	grepStatus  = regexp.MustCompile(`^Host: (\d+\.\d+\.\d+\.\d+) \(\)\tStatus: Up$`)
-	grepPorts   = regexp.MustCompile(`^Host: (\d+\.\d+\.\d+\.\d+) \(\)\tPorts: ([^\t]*)(\tSuspect: yes)?$`)
+	grepStatus  = regexp.MustCompile(`^Host: (\d+\.\d+\.\d+\.\d+|[0-9a-f:]*:[0-9a-f:]*) \(\)\tStatus: Up$`)
+	grepPorts   = regexp.MustCompile(`^Host: (\d+\.\d+\.\d+\.\d+|[0-9a-f:]*:[0-9a-f:]*) \(\)\tPorts: ([^\t]*)(\tSuspect: yes)?$`)
 	grepPort    = regexp.MustCompile(`^(\d+)/(open|closed|filtered)/tcp//([a-z0-9-]*)///$`)
 )
 
@@ -903,9 +1064,10 @@ func TestEncodeErrors(t *testing.T) {
 		r    Result
 		want error
 	}{
-		{"zero address", Result{Port: 80, Status: StatusOpen}, ErrNotIPv4},
-		{"IPv6", Result{IP: netip.MustParseAddr("2001:db8::1"), Port: 80, Status: StatusOpen}, ErrNotIPv4},
-		{"IPv4-mapped IPv6", Result{IP: netip.MustParseAddr("::ffff:198.18.0.1"), Port: 80, Status: StatusOpen}, ErrNotIPv4},
+		{"zero address", Result{Port: 80, Status: StatusOpen}, ErrInvalidAddr},
+		{"IPv4-mapped IPv6", Result{IP: netip.MustParseAddr("::ffff:198.18.0.1"), Port: 80, Status: StatusOpen}, ErrInvalidAddr},
+		{"IPv6 with a zone", Result{IP: netip.MustParseAddr("fe80::1%eth0"), Port: 80, Status: StatusOpen}, ErrInvalidAddr},
+		{"IPv4-mapped with a zone", Result{IP: netip.MustParseAddr("::ffff:198.18.0.1%eth0"), Port: 80, Status: StatusOpen}, ErrInvalidAddr},
 		{"zero status", Result{IP: ok.IP, Port: 80}, ErrInvalidStatus},
 		{"status out of range", Result{IP: ok.IP, Port: 80, Status: StatusFiltered + 1}, ErrInvalidStatus},
 		{"reason out of range", Result{IP: ok.IP, Port: 80, Status: StatusFiltered, Reason: maxReason + 1}, ErrInvalidReason},
@@ -959,7 +1121,7 @@ func TestEncodeAllocs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs := append(slices.Clone(testResults), reasonResults...)
+			rs := slices.Concat(testResults, reasonResults, mixedResults)
 			i := 0
 			allocs := testing.AllocsPerRun(1000, func() {
 				if err := e.Encode(rs[i%len(rs)]); err != nil {

@@ -3,17 +3,54 @@ package result_test
 import (
 	"fmt"
 	"io"
+	"net/netip"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/trawlscan/trawl/pkg/result"
 )
 
-// A list output that a kill -9 cut in the middle of its third line: the
-// Reader returns the two whole results and skips the cut one.
+// A dual-stack scan's results on stdout and in masscan's list format:
+// IPv6 addresses are in brackets before a port, and bare in a field.
+func ExampleNewEncoder() {
+	rs := []result.Result{
+		{IP: netip.MustParseAddr("198.18.0.1"), Port: 80, Status: result.StatusOpen, Time: time.Unix(1767366245, 0)},
+		{IP: netip.MustParseAddr("2001:db8::1"), Port: 443, Status: result.StatusClosed, Time: time.Unix(1767366245, 0)},
+	}
+	for _, f := range []result.Format{result.FormatPlain, result.FormatList} {
+		e, err := result.NewEncoder(f, os.Stdout, result.Meta{})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, r := range rs {
+			if err := e.Encode(r); err != nil {
+				fmt.Println(err)
+				return
+			}
+		}
+		if err := e.Close(); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	// Output:
+	// 198.18.0.1:80
+	// [2001:db8::1]:443 closed
+	// #masscan
+	// open tcp 80 198.18.0.1 1767366245
+	// closed tcp 443 2001:db8::1 1767366245
+	// # end
+}
+
+// A list output that a kill -9 cut in the middle of its fourth line: the
+// Reader returns the three whole results and skips the cut one.
 func ExampleReader() {
 	cut := "#masscan\n" +
 		"open tcp 80 198.18.0.1 1767366245\n" +
 		"closed tcp 443 198.18.0.1 1767366245\n" +
+		"open tcp 22 2001:db8::1 1767366245\n" +
 		"open tcp 22 198.18.0.3 17673"
 	d, err := result.NewReader(result.FormatList, strings.NewReader(cut))
 	if err != nil {
@@ -34,4 +71,5 @@ func ExampleReader() {
 	// Output:
 	// 198.18.0.1 80 open 1767366245
 	// 198.18.0.1 443 closed 1767366245
+	// 2001:db8::1 22 open 1767366245
 }

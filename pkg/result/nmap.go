@@ -37,7 +37,7 @@ func (e *encoder) finish() (time.Time, float64) {
 // trailers. Each address with a host record counts as a host up once, however
 // many records it has.
 func (e *encoder) totals() (total, up int) {
-	up = len(e.up)
+	up = len(e.up4) + len(e.up6)
 	total = e.meta.NumHosts
 	if total <= 0 {
 		total = up
@@ -49,10 +49,17 @@ func (e *encoder) totals() (total, up int) {
 // unless an earlier record did.
 func (e *encoder) beginHost(ip netip.Addr) {
 	e.host = ip
-	if e.up == nil {
-		e.up = make(map[[4]byte]struct{})
+	if ip.Is4() {
+		if e.up4 == nil {
+			e.up4 = make(map[[4]byte]struct{})
+		}
+		e.up4[ip.As4()] = struct{}{}
+		return
 	}
-	e.up[ip.As4()] = struct{}{}
+	if e.up6 == nil {
+		e.up6 = make(map[[16]byte]struct{})
+	}
+	e.up6[ip.As16()] = struct{}{}
 }
 
 // appendSummary appends nmap's "N IP addresses (M hosts up) scanned in
@@ -120,7 +127,9 @@ func (e *encoder) appendXMLPort(b []byte, r Result) []byte {
 		b = strconv.AppendUint(b, uint64(ttl), 10)
 		b = append(b, "\"/>\n<address addr=\""...)
 		b = r.IP.AppendTo(b)
-		b = append(b, "\" addrtype=\"ipv4\"/>\n<ports>"...)
+		b = append(b, "\" addrtype=\""...)
+		b = append(b, addrType(r.IP)...)
+		b = append(b, "\"/>\n<ports>"...)
 	}
 	b = append(b, `<port protocol="`+Proto+`" portid="`...)
 	b = strconv.AppendUint(b, uint64(r.Port), 10)
@@ -143,6 +152,14 @@ func (e *encoder) appendXMLPort(b []byte, r Result) []byte {
 		b = append(b, `<script id="`+suspectScript+`" output="`+suspectNote+`"/>`...)
 	}
 	return append(b, "</port>\n"...)
+}
+
+// addrType returns nmap's addrtype for ip, "ipv4" or "ipv6".
+func addrType(ip netip.Addr) string {
+	if ip.Is4() {
+		return "ipv4"
+	}
+	return "ipv6"
 }
 
 // suspectScript is the id of the <script> element that marks a Suspect

@@ -22,7 +22,10 @@ const maxReadLine = 4 << 20
 // hold. It reads what trawl writes, not every file a format allows: the
 // header, trailer and comment lines are skipped, and a trailer in the
 // middle, as a document continued by NewAppendEncoder after a clean stop
-// has, is no error.
+// has, is no error. Addresses are IPv4 or IPv6, placed as each format
+// writes them (in brackets before a port in plain, bare elsewhere), in any
+// spelling netip.ParseAddr takes, masscan's for IPv6 included; an address
+// with a zone, or IPv4-mapped, is a syntax error.
 //
 // The input may end anywhere, as a writer killed in the middle of a write
 // leaves it. A record the end cuts into is skipped, as is a record whose
@@ -168,8 +171,8 @@ func (d *Reader) readLine() error {
 	return nil
 }
 
-// parsePlain queues the result of "198.18.0.1:80" or
-// "198.18.0.1:81 closed".
+// parsePlain queues the result of "198.18.0.1:80",
+// "198.18.0.1:81 closed" or "[2001:db8::1]:80".
 func (d *Reader) parsePlain(b []byte) error {
 	if len(b) == 0 {
 		return nil
@@ -183,20 +186,22 @@ func (d *Reader) parsePlain(b []byte) error {
 		}
 		r.Status = s
 	}
+	// ParseAddrPort wants IPv6 in brackets and IPv4 without.
 	a, err := netip.ParseAddrPort(string(ap))
 	if err != nil {
 		return fmt.Errorf("%q: %w", ap, err)
 	}
-	if !a.Addr().Is4() {
-		return fmt.Errorf("%q: %w", ap, ErrNotIPv4)
+	if err := checkAddr(a.Addr()); err != nil {
+		return fmt.Errorf("%q: %w", ap, err)
 	}
 	r.IP, r.Port = a.Addr(), a.Port()
 	d.queue = append(d.queue, r)
 	return nil
 }
 
-// parseList queues the result of "open tcp 80 198.18.0.1 1700000000". It
-// skips blank lines and "#" comments, such as the header and the trailer.
+// parseList queues the result of "open tcp 80 198.18.0.1 1700000000" or
+// "open tcp 80 2001:db8::1 1700000000". It skips blank lines and "#"
+// comments, such as the header and the trailer.
 func (d *Reader) parseList(b []byte) error {
 	if len(b) == 0 || b[0] == '#' {
 		return nil
@@ -216,7 +221,7 @@ func (d *Reader) parseList(b []byte) error {
 	if err != nil {
 		return err
 	}
-	ip, err := parseIPv4(f[3])
+	ip, err := parseAddr(f[3])
 	if err != nil {
 		return err
 	}
@@ -243,9 +248,10 @@ func (d *Reader) parseJSON(b []byte) error {
 }
 
 // parseGrepable queues the results of a grepable "Ports:" line, such as
-// "Host: 198.18.0.1 ()\tPorts: 80/open/tcp//http///, 81/closed/tcp/////",
-// or of none if one entry does not decode. It skips blank lines, "#"
-// comments and "Status:" lines.
+// "Host: 198.18.0.1 ()\tPorts: 80/open/tcp//http///, 81/closed/tcp/////"
+// or "Host: 2001:db8::1 ()\tPorts: 80/open/tcp//http///", or of none if
+// one entry does not decode. It skips blank lines, "#" comments and
+// "Status:" lines.
 func (d *Reader) parseGrepable(b []byte) error {
 	if len(b) == 0 || b[0] == '#' {
 		return nil
@@ -258,7 +264,7 @@ func (d *Reader) parseGrepable(b []byte) error {
 	if !ok {
 		return errors.New(`no " (" after the address`)
 	}
-	ip, err := parseIPv4(addr)
+	ip, err := parseAddr(addr)
 	if err != nil {
 		return err
 	}
@@ -314,14 +320,15 @@ func parsePort(b []byte) (uint16, error) {
 	return uint16(n), nil
 }
 
-// parseIPv4 parses a dotted-quad IPv4 address.
-func parseIPv4(b []byte) (netip.Addr, error) {
+// parseAddr parses a dotted-quad IPv4 address or a bare IPv6 address, in
+// any spelling, that checkAddr takes.
+func parseAddr(b []byte) (netip.Addr, error) {
 	ip, err := netip.ParseAddr(string(b))
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("address: %w", err)
 	}
-	if !ip.Is4() {
-		return netip.Addr{}, fmt.Errorf("address %q: %w", b, ErrNotIPv4)
+	if err := checkAddr(ip); err != nil {
+		return netip.Addr{}, fmt.Errorf("address: %w", err)
 	}
 	return ip, nil
 }
@@ -432,13 +439,13 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 			if !h.in {
 				return errors.New("<address> outside <host>")
 			}
-			if v, _ := attr(t, "addrtype"); v != "ipv4" {
-				return fmt.Errorf(`<address addrtype=%q>: want "ipv4"`, v)
-			}
 			v, _ := attr(t, "addr")
-			ip, err := parseIPv4([]byte(v))
+			ip, err := parseAddr([]byte(v))
 			if err != nil {
 				return fmt.Errorf("<address>: %w", err)
+			}
+			if v, _ := attr(t, "addrtype"); v != addrType(ip) {
+				return fmt.Errorf(`<address addr=%q addrtype=%q>: want %q`, ip, v, addrType(ip))
 			}
 			h.ip = ip
 		case "port":
@@ -496,7 +503,7 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 			h.port = nil
 		case "host":
 			if !h.ip.IsValid() {
-				return errors.New("<host> without an IPv4 <address>")
+				return errors.New("<host> without an <address>")
 			}
 			done := make([]Result, len(h.ports))
 			for i, r := range h.ports {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -85,12 +86,13 @@ func requireSame(t *testing.T, got, want []Result) {
 	}
 }
 
-// readbackSets are results to write and read back: the usual ones, those
-// of one address with consecutive ports (one XML or grepable host record),
-// and those of addresses that alternate.
+// readbackSets are results to write and read back: the usual ones, IPv4
+// and IPv6 mixed, those of one address with consecutive ports (one XML or
+// grepable host record), IPv4 or IPv6, and those of addresses that
+// alternate, within a family and between the two.
 func readbackSets() map[string][]Result {
-	sets := map[string][]Result{"none": nil, "results": testResults, "reasons": reasonResults, "suspect": suspectResults}
-	var oneHost, alternating []Result
+	sets := map[string][]Result{"none": nil, "results": testResults, "reasons": reasonResults, "suspect": suspectResults, "mixed": mixedResults}
+	var oneHost, oneHost6, alternating, families []Result
 	for i := range 8 {
 		r := Result{
 			IP: netip.AddrFrom4([4]byte{198, 18, 0, 9}), Port: uint16(1 + i), Status: Status(1 + i%3), TTL: uint8(i),
@@ -99,8 +101,16 @@ func readbackSets() map[string][]Result {
 		oneHost = append(oneHost, r)
 		r.IP = netip.AddrFrom4([4]byte{198, 18, 1, byte(i % 2)})
 		alternating = append(alternating, r)
+		if i%2 == 1 {
+			// The IPv4-compatible twin of the IPv4 address before it:
+			// another host, though its last 32 bits are the same.
+			r.IP = netip.AddrFrom16([16]byte{12: 198, 13: 18, 14: 1, 15: 0})
+		}
+		families = append(families, r)
+		r.IP = netip.MustParseAddr("2001:db8::9")
+		oneHost6 = append(oneHost6, r)
 	}
-	sets["one host"], sets["alternating"] = oneHost, alternating
+	sets["one host"], sets["one IPv6 host"], sets["alternating"], sets["alternating families"] = oneHost, oneHost6, alternating, families
 	return sets
 }
 
@@ -150,14 +160,20 @@ func TestReaderFlushed(t *testing.T) {
 	}
 }
 
-// cutDocs returns documents in format f to cut: each of readbackSets, and
-// the usual results written in two parts, the second continuing the first
-// with NewAppendEncoder after a Close, as a resumed scan does after a
-// clean stop (the trailer of list and grepable stays in the middle).
+// cutDocs returns documents in format f to cut: readbackSets, and the
+// usual and some mixed results written in two parts, the second continuing
+// the first with NewAppendEncoder after a Close, as a resumed scan does
+// after a clean stop (the trailer of list and grepable stays in the
+// middle).
 func cutDocs(t *testing.T, f Format) map[string][]Result {
 	t.Helper()
 	docs := map[string][]Result{}
-	for _, rs := range readbackSets() {
+	for name, rs := range readbackSets() {
+		if name == "one IPv6 host" || name == "alternating families" {
+			// Cut as "one host" and "alternating" are; "mixed" cuts
+			// IPv6 records, and each cut costs a read of the document.
+			continue
+		}
 		docs[encode(t, f, testMeta, rs)] = rs
 	}
 	path := filepath.Join(t.TempDir(), "resumed")
@@ -168,6 +184,14 @@ func cutDocs(t *testing.T, f Format) map[string][]Result {
 		t.Fatal(err)
 	}
 	docs[string(data)] = testResults
+	// IPv4 and IPv6, then, resumed, the same IPv6 host again and IPv4.
+	path = filepath.Join(t.TempDir(), "resumed mixed")
+	writeFile(t, path, encode(t, f, testMeta, mixedResults[:2]))
+	appendResults(t, f, path, mixedResults[2:4])
+	if data, err = os.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	docs[string(data)] = mixedResults[:4]
 	return docs
 }
 
@@ -351,6 +375,140 @@ func TestReaderCutLongLine(t *testing.T) {
 	}
 }
 
+// TestReaderNmapIPv6 reads what nmap 7.93 wrote for "nmap -6 -sT -Pn -p
+// 22,80,8080 --reason ::1 2001:db8::1", with a listener on [::1]:8080
+// and no route to 2001:db8::1, in testdata/nmap-ipv6.gnmap and .xml: the
+// Reader takes nmap's own IPv6 records, whose layout trawl copies.
+func TestReaderNmapIPv6(t *testing.T) {
+	local, far := netip.MustParseAddr("::1"), netip.MustParseAddr("2001:db8::1")
+	grepable := []Result{
+		{IP: local, Port: 22, Status: StatusClosed},
+		{IP: local, Port: 80, Status: StatusClosed},
+		{IP: local, Port: 8080, Status: StatusOpen},
+		{IP: far, Port: 22, Status: StatusFiltered},
+		{IP: far, Port: 80, Status: StatusFiltered},
+		{IP: far, Port: 8080, Status: StatusFiltered},
+	}
+	localTime, farTime := time.Unix(1796305651, 0).UTC(), time.Unix(1796305652, 0).UTC()
+	xml := []Result{
+		{IP: local, Port: 22, Status: StatusClosed, Reason: ReasonConnRefused, Time: localTime},
+		{IP: local, Port: 80, Status: StatusClosed, Reason: ReasonConnRefused, Time: localTime},
+		{IP: local, Port: 8080, Status: StatusOpen, Reason: ReasonSYNACK, Time: localTime},
+		{IP: far, Port: 22, Status: StatusFiltered, Reason: ReasonNoResponse, Time: farTime},
+		{IP: far, Port: 80, Status: StatusFiltered, Reason: ReasonNoResponse, Time: farTime},
+		{IP: far, Port: 8080, Status: StatusFiltered, Reason: ReasonNoResponse, Time: farTime},
+	}
+	for _, tt := range []struct {
+		f    Format
+		file string
+		want []Result
+	}{
+		{FormatGrepable, "nmap-ipv6.gnmap", grepable},
+		{FormatXML, "nmap-ipv6.xml", xml},
+	} {
+		t.Run(tt.f.String(), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			requireSame(t, readBack(t, tt.f, string(data)), tt.want)
+		})
+	}
+}
+
+// masscanAddr spells ip as masscan 1.3 does in every format
+// (_append_ipv6 in src/massip-addr.c): groups in lower-case hex without
+// leading zeros, and "::" for the first run of zero groups, even a lone
+// one, where RFC 5952 takes the longest run of two or more.
+func masscanAddr(ip netip.Addr) string {
+	if ip.Is4() {
+		return ip.String()
+	}
+	a := ip.As16()
+	var b []byte
+	elided := false
+	for i := 0; i < 16; i += 2 {
+		n := uint16(a[i])<<8 | uint16(a[i+1])
+		if n == 0 && !elided {
+			elided = true
+			for i < 13 && a[i+2] == 0 && a[i+3] == 0 {
+				i += 2
+			}
+			b = append(b, ':')
+			if i == 14 {
+				// The run reaches the end: "::" ends the address.
+				i = 16
+				b = append(b, ':')
+			}
+			continue
+		}
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = strconv.AppendUint(b, uint64(n), 16)
+	}
+	return string(b)
+}
+
+// TestListMasscanIPv6 checks the list format against masscan's for IPv6:
+// trawl's line is masscan's, byte for byte, wherever masscan spells the
+// address as RFC 5952 does, and the Reader reads masscan's spelling of
+// every address, those where the two differ included.
+func TestListMasscanIPv6(t *testing.T) {
+	// differ holds the addresses that masscan spells otherwise, and how.
+	differ := map[string]string{
+		"2001:db8:0:1::1":      "2001:db8::1:0:0:0:1",
+		"2001:db8:0:1:1:1:1:1": "2001:db8::1:1:1:1:1",
+		"1:0:0:2::3":           "1::2:0:0:0:3",
+		"0:0:1::1":             "::1:0:0:0:0:1",
+		"1:2:3:4:5:6:7:0":      "1:2:3:4:5:6:7::",
+		"0:1:2:3:4:5:6:7":      "::1:2:3:4:5:6:7",
+	}
+	addrs := []string{
+		"2001:db8::1", "::1", "::", "1::", "fe80::1", "64:ff9b::c612:1", "2001:db8::1:0:0:1",
+		"fd00:1234:5678:9abc:def0:1234:5678:9abc", "198.18.0.1",
+	}
+	for a := range differ {
+		addrs = append(addrs, a)
+	}
+	for _, a := range addrs {
+		ip := netip.MustParseAddr(a)
+		r := Result{IP: ip, Port: 80, Status: StatusOpen, Time: time.Unix(1700000000, 0).UTC()}
+		masscan := "open tcp 80 " + masscanAddr(ip) + " 1700000000\n"
+		if want, ok := differ[ip.String()]; ok != (masscanAddr(ip) != ip.String()) || ok && masscanAddr(ip) != want {
+			t.Errorf("masscan spells %s as %s; the table says %q", a, masscanAddr(ip), want)
+		}
+		if got := string(appendList(nil, r)); got != masscan && differ[ip.String()] == "" {
+			t.Errorf("list line %q, masscan writes %q", got, masscan)
+		}
+		requireSame(t, readBack(t, FormatList, "#masscan\n"+masscan+"# end\n"), []Result{r})
+	}
+}
+
+// TestReaderSpellings checks that every reader gives one Addr for two
+// spellings of one IPv6 address, so that trawl merge, which dedups on the
+// address and port, sees them as one: other tools, and hands, spell
+// addresses otherwise than RFC 5952.
+func TestReaderSpellings(t *testing.T) {
+	const a, b = "2001:db8::a", "2001:0DB8:0:0:0:0:0:000A"
+	docs := map[Format]string{
+		FormatPlain:    "[" + a + "]:80\n[" + b + "]:80\n",
+		FormatList:     "open tcp 80 " + a + " 0\nopen tcp 80 " + b + " 0\n",
+		FormatNDJSON:   `{"ip":"` + a + `","port":80,"status":"open"}` + "\n" + `{"ip":"` + b + `","port":80,"status":"open"}` + "\n",
+		FormatJSON:     "[\n" + `{"ip":"` + a + `","port":80,"status":"open"},` + "\n" + `{"ip":"` + b + `","port":80,"status":"open"}` + "\n]\n",
+		FormatGrepable: "Host: " + a + " ()\tPorts: 80/open/tcp/////\nHost: " + b + " ()\tPorts: 80/open/tcp/////\n",
+		FormatXML: xmlHead + xmlInfo +
+			`<host><address addr="` + a + `" addrtype="ipv6"/><ports><port protocol="tcp" portid="80"><state state="open" reason="syn-ack"/></port></ports></host>` + "\n" +
+			`<host><address addr="` + b + `" addrtype="ipv6"/><ports><port protocol="tcp" portid="80"><state state="open" reason="syn-ack"/></port></ports></host>` + "\n",
+	}
+	for f, doc := range docs {
+		rs := readBack(t, f, doc)
+		if len(rs) != 2 || rs[0].IP != rs[1].IP || rs[0].IP != netip.MustParseAddr(a) || rs[0].IP.String() != a {
+			t.Errorf("%v: read %v, want %s twice", f, rs, a)
+		}
+	}
+}
+
 func TestReaderErrors(t *testing.T) {
 	tests := []struct {
 		f    Format
@@ -358,7 +516,20 @@ func TestReaderErrors(t *testing.T) {
 		want []string // per Next: "ok", "eof", or a substring of the error
 	}{
 		{FormatPlain, "198.18.0.1:80\nfoo\n198.18.0.1:81 up\n198.18.0.1:82 closed\n", []string{"ok", `line 2: "foo": not an ip:port`, `line 3: invalid port status "up"`, "ok", "eof"}},
-		{FormatPlain, "[::1]:80\n", []string{"line 1: \"[::1]:80\": address is not IPv4", "eof"}},
+		{FormatPlain, "[::1]:80\n[::ffff:198.18.0.1]:80\n[fe80::1%eth0]:80\n2001:db8::1:80\n[198.18.0.1]:80\n[2001:db8::1]:81 closed\n",
+			[]string{"ok", `line 2: "[::ffff:198.18.0.1]:80": invalid address ::ffff:198.18.0.1: IPv4-mapped; give the IPv4 address 198.18.0.1`,
+				`line 3: "[fe80::1%eth0]:80": invalid address fe80::1%eth0: a zone has no place in the formats; give the address without %eth0`,
+				`line 4: "2001:db8::1:80": invalid ip:port`, `line 5: "[198.18.0.1]:80": invalid ip:port`, "ok", "eof"}},
+		{FormatList, "open tcp 80 ::ffff:198.18.0.1 0\nopen tcp 80 [2001:db8::1] 0\nopen tcp 80 fe80::1%eth0 0\nopen tcp 80 2001:DB8::1 0\n",
+			[]string{"line 1: address: invalid address ::ffff:198.18.0.1: IPv4-mapped", "line 2: address: ParseAddr", "line 3: address: invalid address fe80::1%eth0", "ok", "eof"}},
+		{FormatGrepable, "Host: ::ffff:198.18.0.1 ()\tPorts: 80/open/tcp/////\nHost: 2001:db8::1 ()\tPorts: 80/open/tcp/////\n",
+			[]string{"line 1: address: invalid address ::ffff:198.18.0.1: IPv4-mapped", "ok", "eof"}},
+		{FormatXML, xmlHead + xmlInfo + "<host><address addr=\"2001:db8::1\" addrtype=\"ipv4\"/></host>\n",
+			[]string{`line 8: <address addr="2001:db8::1" addrtype="ipv4">: want "ipv6"`}},
+		{FormatXML, xmlHead + xmlInfo + "<host><address addr=\"198.18.0.1\" addrtype=\"ipv6\"/></host>\n",
+			[]string{`line 8: <address addr="198.18.0.1" addrtype="ipv6">: want "ipv4"`}},
+		{FormatXML, xmlHead + xmlInfo + "<host><address addr=\"::ffff:198.18.0.1\" addrtype=\"ipv6\"/></host>\n",
+			[]string{"line 8: <address>: address: invalid address ::ffff:198.18.0.1: IPv4-mapped"}},
 		{FormatList, "#masscan\nopen tcp 80 198.18.0.1\nopen udp 53 198.18.0.1 0\nopen tcp 80 198.18.0.1 x\nopen tcp 65536 198.18.0.1 0\nopen tcp 80 198.18.0.300 0\nopen tcp 80 198.18.0.1 253402300800\nopen tcp 80 198.18.0.1 0\n",
 			[]string{"line 2: 4 fields, want 5", `line 3: protocol "udp"`, `line 4: time "x"`, `line 5: port "65536"`, "line 6: address: ParseAddr", "line 7: time", "ok", "eof"}},
 		{FormatJSON, "[\n{\"ip\":\"198.18.0.1\",\"port\":80,\"status\":\"open\"},\n{\"ip\":\"198.18.0.1\"},\n{\"ip\":\"198.18.0.1\",\"port\":81,\"status\":\"open\"}\n]\n",
@@ -368,7 +539,7 @@ func TestReaderErrors(t *testing.T) {
 			[]string{`line 3: port entry "81/up/tcp/////": invalid port status "up"`, `line 4: port entry "82/open/tcp////": 7 fields`, `line 5: port entry "83/open/udp/////": protocol "udp"`, `line 6: want a "Host: " line`, `line 7: no " (" after`, "ok", "ok", "eof"}},
 		{FormatXML, xmlHead + xmlInfo + "<host><address addr=\"198.18.0.1\" addrtype=\"ipv4\"/><ports><port protocol=\"tcp\" portid=\"80\"><state state=\"up\"/></port></ports></host>\n<host></host>\n",
 			[]string{`line 8: <state>: invalid port status "up"`, `line 8: <state>`}},
-		{FormatXML, xmlHead + xmlInfo + "<host></host>\n", []string{"line 8: <host> without an IPv4 <address>"}},
+		{FormatXML, xmlHead + xmlInfo + "<host></host>\n", []string{"line 8: <host> without an <address>"}},
 		{FormatXML, xmlHead + xmlInfo + "<host><address addr=\"198.18.0.1\" addrtype=\"ipv4\"/><ports><port protocol=\"tcp\" portid=\"80\"><state state=\"open\" reason=\"syn-ack\"/></port></ports></host>\n<host><</host>\n",
 			[]string{"ok", "line 9: expected element name after <", "line 9: expected"}},
 		{FormatXML, "<nmaprun>\n<host endtime=\"x\">", []string{"line 2: <host endtime>: time \"x\""}},

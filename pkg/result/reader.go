@@ -36,7 +36,10 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // NDJSONReader reads the results that FormatNDJSON writes, one JSON object
 // per line, for example to merge the outputs of shards. Blank lines are
 // skipped, keys may come in any order, and unknown keys are ignored. "ip",
-// "port" and "status" are required; "proto", if present, must be "tcp";
+// "port" and "status" are required. "ip" is an IPv4 address, or an IPv6
+// address without a zone and not IPv4-mapped, in any spelling that
+// netip.ParseAddr takes, so that two spellings of one address read as
+// one Addr. "proto", if present, must be "tcp";
 // "ttl" defaults to 0, "time" to the zero time and "suspect" to false.
 // "reason", if present, must be a word ParseReason takes, and
 // "reason_ttl" (default 0) is read with it only, as the encoders write
@@ -126,8 +129,8 @@ func parseNDJSON(line []byte) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("ip: %w", err)
 	}
-	if !ip.Is4() {
-		return Result{}, fmt.Errorf("ip %q: %w", *j.IP, ErrNotIPv4)
+	if err := checkAddr(ip); err != nil {
+		return Result{}, fmt.Errorf("ip: %w", err)
 	}
 	status, err := ParseStatus(*j.Status)
 	if err != nil {

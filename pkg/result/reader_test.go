@@ -50,6 +50,8 @@ func TestNDJSONReaderLenient(t *testing.T) {
 	withReason.Reason, withReason.ReasonTTL = ReasonSYNACK, 64
 	suspect := withReason
 	suspect.Suspect = true
+	want6 := want
+	want6.IP = netip.MustParseAddr("2001:db8::1")
 	tests := []struct {
 		name  string
 		input string
@@ -67,6 +69,8 @@ func TestNDJSONReaderLenient(t *testing.T) {
 		{"reason_ttl without reason", `{"ip":"198.18.0.1","port":80,"status":"open","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{want}},
 		{"offset and fraction", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T16:04:05.999+01:00"}`, []Result{want}},
 		{"optional keys missing", `{"ip":"198.18.0.1","port":80,"status":"open"}`, []Result{{IP: want.IP, Port: 80, Status: StatusOpen}}},
+		{"IPv6", `{"ip":"2001:db8::1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{want6}},
+		{"IPv6 in upper case, zeros spelled out", `{"ip":"2001:DB8:0:0:0:0:0:1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{want6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,8 +107,9 @@ func TestNDJSONReaderErrors(t *testing.T) {
 		{"missing port", `{"ip":"198.18.0.1","status":"open"}`, `missing key "port"`},
 		{"missing status", `{"ip":"198.18.0.1","port":80}`, `missing key "status"`},
 		{"bad ip", `{"ip":"198.18.0.256","port":80,"status":"open"}`, `ip: ParseAddr("198.18.0.256")`},
-		{"IPv6", `{"ip":"2001:db8::1","port":80,"status":"open"}`, `ip "2001:db8::1": address is not IPv4`},
-		{"IPv4-mapped", `{"ip":"::ffff:1.2.3.4","port":80,"status":"open"}`, "address is not IPv4"},
+		{"IPv4-mapped", `{"ip":"::ffff:1.2.3.4","port":80,"status":"open"}`, "ip: invalid address ::ffff:1.2.3.4: IPv4-mapped; give the IPv4 address 1.2.3.4"},
+		{"IPv6 zone", `{"ip":"fe80::1%eth0","port":80,"status":"open"}`, "ip: invalid address fe80::1%eth0: a zone has no place"},
+		{"IPv6 in brackets", `{"ip":"[2001:db8::1]","port":80,"status":"open"}`, `ip: ParseAddr("[2001:db8::1]")`},
 		{"port too big", `{"ip":"198.18.0.1","port":65536,"status":"open"}`, "cannot unmarshal number 65536"},
 		{"port negative", `{"ip":"198.18.0.1","port":-1,"status":"open"}`, "cannot unmarshal number -1"},
 		{"port string", `{"ip":"198.18.0.1","port":"80","status":"open"}`, "cannot unmarshal string"},

@@ -35,9 +35,11 @@ const (
 // is not open, closed or filtered.
 var ErrInvalidStatus = errors.New("invalid port status")
 
-// ErrNotIPv4 is wrapped by errors for a Result whose IP is not an IPv4
-// address.
-var ErrNotIPv4 = errors.New("address is not IPv4")
+// ErrInvalidAddr is wrapped by errors for a Result, or an address read
+// back, that no format holds: the zero netip.Addr, an IPv6 address with a
+// zone, or an IPv4-mapped IPv6 address (::ffff:198.18.0.1), which must be
+// given as the IPv4 address it maps.
+var ErrInvalidAddr = errors.New("invalid address")
 
 // String returns "open", "closed" or "filtered"; "invalid" for
 // StatusInvalid, and "Status(N)" for a value out of range.
@@ -77,7 +79,11 @@ func ParseStatus(s string) (Status, error) {
 
 // Result is the outcome of probing one TCP port of one host.
 type Result struct {
-	// IP is the IPv4 address of the target.
+	// IP is the address of the target: IPv4, or IPv6 without a zone.
+	// An IPv4 host is given as IPv4, never as an IPv4-mapped IPv6
+	// address, so that it has one spelling, one host record and one
+	// dedup key in every format; the encoders reject a mapped address
+	// rather than unmap it behind the caller's back.
 	IP netip.Addr
 	// Port is the target's TCP port.
 	Port uint16
@@ -107,17 +113,32 @@ type Result struct {
 	Suspect bool
 }
 
-// check returns an error if r cannot be encoded: its IP is not IPv4, its
-// Status is invalid or its Reason is out of range.
+// check returns an error if r cannot be encoded: its IP is not one
+// checkAddr takes, its Status is invalid or its Reason is out of range.
 func (r Result) check() error {
-	if !r.IP.Is4() {
-		return fmt.Errorf("result for %v port %d: %w", r.IP, r.Port, ErrNotIPv4)
+	if err := checkAddr(r.IP); err != nil {
+		return fmt.Errorf("result for port %d: %w", r.Port, err)
 	}
 	if !r.Status.valid() {
 		return fmt.Errorf("result for %v port %d: %w %d", r.IP, r.Port, ErrInvalidStatus, r.Status)
 	}
 	if r.Reason > maxReason {
 		return fmt.Errorf("result for %v port %d: %w %d", r.IP, r.Port, ErrInvalidReason, r.Reason)
+	}
+	return nil
+}
+
+// checkAddr returns an error wrapping ErrInvalidAddr unless ip is an IPv4
+// address, or an IPv6 address that has no zone and is not IPv4-mapped:
+// the addresses every format writes, and every reader gives back.
+func checkAddr(ip netip.Addr) error {
+	switch {
+	case !ip.IsValid():
+		return fmt.Errorf("%w: no address", ErrInvalidAddr)
+	case ip.Zone() != "":
+		return fmt.Errorf("%w %v: a zone has no place in the formats; give the address without %%%s", ErrInvalidAddr, ip, ip.Zone())
+	case ip.Is4In6():
+		return fmt.Errorf("%w %v: IPv4-mapped; give the IPv4 address %v", ErrInvalidAddr, ip, ip.Unmap())
 	}
 	return nil
 }
