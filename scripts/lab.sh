@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # lab.sh: trawl's test network, two network namespaces joined by a veth pair.
+# Every lab is dual-stack:
 #
-#   NAME-scan  198.19.0.1/24, default route via 198.19.0.2: scanners run here,
-#              and nothing they send can leave the pair.
-#   NAME-tgt   198.19.0.2/24, plus "local 198.18.0.0/16 dev lo": its kernel
-#              answers for all 65,536 addresses, RST for a closed port and
-#              SYN-ACK where trawl-lab-listen holds a listening socket.
+#   NAME-scan  198.19.0.1/24 and 2001:db8:ffff::1/64, default routes via
+#              198.19.0.2 and 2001:db8:ffff::2: scanners run here, and
+#              nothing they send can leave the pair.
+#   NAME-tgt   198.19.0.2/24 and 2001:db8:ffff::2/64, plus "local
+#              198.18.0.0/16 dev lo" and "local 2001:db8::/64 dev lo": its
+#              kernel answers for every address of both, RST for a closed
+#              port and SYN-ACK where trawl-lab-listen holds a listening
+#              socket.
 #
 # With --second CIDR, a second veth pair leads to a second target namespace,
-# so that the targets' routes leave the scan namespace by two interfaces:
+# so that the targets' routes leave the scan namespace by two interfaces.
+# This link is IPv4 only:
 #
 #   NAME-scan  also 198.19.2.1/24 on its second link, and a route to CIDR
 #              via 198.19.2.2 there.
@@ -21,12 +26,14 @@
 #   lab.sh exec NAME CMD [ARG]...
 #   lab.sh truth NAME CIDR PORTS COUNT SEED > FILE
 #
-# NAME is 1-8 characters from [a-z0-9]. FILE holds ip:port or *:port lines,
-# the planted open ports (the ground truth); --second-open plants them in the
-# second target namespace. --drop silently drops traffic to CIDR (filtered
-# hosts); --loss drops PCT percent of packets at random, in each direction;
-# both apply in each target namespace. LAB_LISTEN names the trawl-lab-listen binary (default
-# bin/trawl-lab-listen in the repository, built if missing).
+# NAME is 1-8 characters from [a-z0-9]. FILE holds the planted open ports
+# (the ground truth), one a line: 198.18.1.2:80 or [2001:db8::5]:80, or
+# *:80 (also 0.0.0.0:80) for every IPv4 address and [::]:80 for every IPv6
+# one; --second-open plants them in the second target namespace. --drop
+# silently drops traffic to CIDR, IPv4 or IPv6 (filtered hosts); --loss
+# drops PCT percent of packets at random, in each direction; both apply in
+# each target namespace. LAB_LISTEN names the trawl-lab-listen binary
+# (default bin/trawl-lab-listen in the repository, built if missing).
 set -euo pipefail
 
 readonly STATE_ROOT=/run/trawl-lab
@@ -119,8 +126,8 @@ cmd_up() {
 			;;
 		--drop)
 			[[ $# -ge 2 ]] || die "--drop needs a CIDR"
-			[[ $2 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?$ ]] ||
-				die "--drop '$2': want an IPv4 CIDR such as 198.18.2.0/24"
+			[[ $2 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?$ || $2 =~ ^[0-9a-fA-F:]*:[0-9a-fA-F:]*(/[0-9]{1,3})?$ ]] ||
+				die "--drop '$2': want an IPv4 or IPv6 CIDR such as 198.18.2.0/24 or 2001:db8::100/120"
 			drops+=("$2")
 			shift 2
 			;;
@@ -148,6 +155,7 @@ cmd_up() {
 	done
 	[[ -z $open2 || -n $second ]] || die "--second-open needs --second"
 	need_root
+	[[ -d /proc/sys/net/ipv6 ]] || die "this kernel has no IPv6 (booted with ipv6.disable=1?): the lab is dual-stack"
 	names "$name"
 	local bin
 	bin=$(listen_bin)
@@ -160,6 +168,10 @@ cmd_up() {
 
 	ip netns add "$SCAN_NS"
 	ip netns add "$TGT_NS"
+	local ns
+	for ns in "$SCAN_NS" "$TGT_NS"; do
+		ipv6_on "$ns"
+	done
 	ip link add "$SCAN_IF" address "$SCAN_MAC" type veth peer name "$TGT_IF" address "$TGT_MAC"
 	ip link set "$SCAN_IF" netns "$SCAN_NS"
 	ip link set "$TGT_IF" netns "$TGT_NS"
@@ -171,17 +183,26 @@ cmd_up() {
 	# Permanent neighbours: no ARP, so the first burst of probes is not
 	# dropped while a resolution is pending.
 	ip -n "$SCAN_NS" neigh replace 198.19.0.2 lladdr "$TGT_MAC" dev "$SCAN_IF" nud permanent
+	# nodad: usable at once, rather than after a second of duplicate
+	# address detection. The neighbours are permanent here too, so no NDP.
+	ip -n "$SCAN_NS" -6 addr add 2001:db8:ffff::1/64 dev "$SCAN_IF" nodad
+	ip -n "$SCAN_NS" -6 route add default via 2001:db8:ffff::2 dev "$SCAN_IF"
+	ip -n "$SCAN_NS" -6 neigh replace 2001:db8:ffff::2 lladdr "$TGT_MAC" dev "$SCAN_IF" nud permanent
 
 	ip -n "$TGT_NS" link set lo up
 	ip -n "$TGT_NS" addr add 198.19.0.2/24 dev "$TGT_IF"
 	ip -n "$TGT_NS" link set "$TGT_IF" up
 	ip -n "$TGT_NS" route add local 198.18.0.0/16 dev lo
 	ip -n "$TGT_NS" neigh replace 198.19.0.1 lladdr "$SCAN_MAC" dev "$TGT_IF" nud permanent
+	ip -n "$TGT_NS" -6 addr add 2001:db8:ffff::2/64 dev "$TGT_IF" nodad
+	ip -n "$TGT_NS" -6 route add local 2001:db8::/64 dev lo
+	ip -n "$TGT_NS" -6 neigh replace 2001:db8:ffff::1 lladdr "$SCAN_MAC" dev "$TGT_IF" nud permanent
 
+	# One switch for SYN cookies, net.ipv4.tcp_syncookies, serves IPv6 too.
 	set_sysctl "$TGT_NS" net.ipv4.tcp_syncookies 1
-	local ns
 	for ns in "$SCAN_NS" "$TGT_NS"; do
-		# The per-namespace backlog knobs; netdev_max_backlog is global.
+		# The per-namespace backlog knobs; netdev_max_backlog is global,
+		# and tcp_max_syn_backlog serves IPv6 too.
 		set_sysctl "$ns" net.core.somaxconn 65535
 		set_sysctl "$ns" net.ipv4.tcp_max_syn_backlog 65535
 	done
@@ -225,28 +246,48 @@ cmd_up() {
 	fi
 
 	trap - EXIT INT TERM HUP
-	echo "lab $name up: scan in $SCAN_NS ($SCAN_IF 198.19.0.1), targets 198.18.0.0/16 in $TGT_NS"
+	echo "lab $name up: scan in $SCAN_NS ($SCAN_IF 198.19.0.1 2001:db8:ffff::1), targets 198.18.0.0/16 2001:db8::/64 in $TGT_NS"
 	if [[ -n $second ]]; then
 		echo "second link: $SCAN2_IF 198.19.2.1, targets $second in $TGT2_NS"
 	fi
 }
 
+# ipv6_on NS turns IPv6 on in namespace NS, for the interfaces already
+# there and those that move in later, and turns off router solicitations
+# and autoconfiguration: the lab's addresses and routes are static.
+ipv6_on() {
+	local conf
+	for conf in all default; do
+		set_sysctl "$1" "net.ipv6.conf.$conf.disable_ipv6" 0
+		set_sysctl "$1" "net.ipv6.conf.$conf.accept_ra" 0
+	done
+}
+
 # target_rules NS IF LOSS [CIDR]... loads a target namespace's nftables
-# rules: LOSS percent of the packets through its end of the pair, IF, are
-# dropped in each direction, and all traffic to the CIDRs.
+# rules, in a table of the inet family so that they see both IPv4 and
+# IPv6: LOSS percent of the packets through its end of the pair, IF, are
+# dropped in each direction, and all traffic to the CIDRs, IPv4 or IPv6.
 target_rules() {
 	local ns=$1 dev=$2 loss=$3
 	shift 3
+	local -a v4=() v6=()
+	local cidr
+	for cidr in "$@"; do
+		if [[ $cidr == *:* ]]; then v6+=("$cidr"); else v4+=("$cidr"); fi
+	done
 	{
-		echo "table ip trawl_lab {"
+		echo "table inet trawl_lab {"
 		echo "  chain input {"
 		echo "    type filter hook input priority 0; policy accept;"
 		if ((loss > 0)); then
 			echo "    iifname \"$dev\" numgen random mod 100 < $loss drop"
 		fi
-		if (($# > 0)); then
-			local IFS=,
-			echo "    ip daddr { $* } drop"
+		local IFS=,
+		if ((${#v4[@]} > 0)); then
+			echo "    ip daddr { ${v4[*]} } drop"
+		fi
+		if ((${#v6[@]} > 0)); then
+			echo "    ip6 daddr { ${v6[*]} } drop"
 		fi
 		echo "  }"
 		echo "  chain output {"

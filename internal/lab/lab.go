@@ -16,16 +16,19 @@ import (
 	"time"
 )
 
-// Config describes one lab. The zero value is a lab with no open ports, no
-// filtered hosts and no loss: every address in Space answers every port
-// with RST.
+// Config describes one lab. Every lab is dual-stack. The zero value is a
+// lab with no open ports, no filtered hosts and no loss: every address in
+// Space and Space6 answers every port with RST.
 type Config struct {
-	// Open lists the planted open ports, the ground truth. The address
-	// netip.IPv4Unspecified() means that port is open on every address.
+	// Open lists the planted open ports, the ground truth: IPv4 addresses,
+	// and IPv6 addresses inside Space6. The address
+	// netip.IPv4Unspecified() means that port is open on every IPv4
+	// address, and netip.IPv6Unspecified() on every IPv6 address.
 	Open []netip.AddrPort
 
-	// Drop lists filtered blocks: the target namespace silently drops every
-	// packet sent to them.
+	// Drop lists filtered blocks, IPv4 prefixes or IPv6 prefixes inside
+	// Space6: the target namespace silently drops every packet sent to
+	// them.
 	Drop []netip.Prefix
 
 	// LossPercent is the share of packets, 0 to 100, dropped at random in
@@ -38,7 +41,9 @@ type Config struct {
 	// SecondTargetAddr, and the rest of Space through the first link, so
 	// that the targets leave by two interfaces from two addresses. The
 	// planted ports of Open inside Second are planted there, and those on
-	// every address on both sides; Drop and LossPercent apply on both.
+	// every IPv4 address on both sides; Drop and LossPercent apply on
+	// both. The second link carries IPv4 only: all of Space6 stays on
+	// the first.
 	Second netip.Prefix
 }
 
@@ -167,13 +172,14 @@ func (c Config) validate() error {
 		return fmt.Errorf("LossPercent %d outside 0..100", c.LossPercent)
 	}
 	for _, p := range c.Open {
-		if !p.Addr().Is4() || p.Port() == 0 {
-			return fmt.Errorf("open port %s: want an IPv4 address and a port from 1 to 65535", p)
+		a := p.Addr()
+		if p.Port() == 0 || !(a.Is4() || a == netip.IPv6Unspecified() || Space6.Contains(a)) {
+			return fmt.Errorf("open port %s: want an IPv4 address or one inside %s (or %s, every IPv6 address), and a port from 1 to 65535", p, Space6, netip.IPv6Unspecified())
 		}
 	}
 	for _, p := range c.Drop {
-		if !p.IsValid() || !p.Addr().Is4() {
-			return fmt.Errorf("drop block %s: want an IPv4 prefix", p)
+		if !p.IsValid() || !(p.Addr().Is4() || Space6.Contains(p.Addr()) && p.Bits() >= Space6.Bits()) {
+			return fmt.Errorf("drop block %s: want an IPv4 prefix or an IPv6 one inside %s", p, Space6)
 		}
 	}
 	if c.Second.IsValid() && (!Space.Contains(c.Second.Addr()) || c.Second.Bits() <= Space.Bits()) {
@@ -184,11 +190,15 @@ func (c Config) validate() error {
 
 // openFiles renders Open in the listener's input format: the ports to
 // plant in the first target namespace, and those to plant in the second
-// (Config.Second). A port open on every address goes to both.
+// (Config.Second). A port open on every IPv4 address goes to both; the
+// IPv6 ones, which include "[::]:port" for every IPv6 address, go to the
+// first.
 func (c Config) openFiles() (first, second string) {
 	var b1, b2 strings.Builder
 	for _, p := range c.Open {
 		switch {
+		case p.Addr().Is6():
+			fmt.Fprintf(&b1, "%s\n", p)
 		case p.Addr().IsUnspecified():
 			fmt.Fprintf(&b1, "*:%d\n", p.Port())
 			if c.Second.IsValid() {

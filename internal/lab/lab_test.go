@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -54,6 +55,75 @@ func TestTruthGolden(t *testing.T) {
 	}
 }
 
+// TestTruth6 checks Truth on IPv6 prefixes, both those whose space fits
+// in 64 bits and a /64, whose space does not: the pairs are distinct,
+// sorted, inside the prefix and the ports, and the same for the same seed.
+func TestTruth6(t *testing.T) {
+	for _, tc := range []struct {
+		prefix string
+		lo, hi uint16
+		count  int
+	}{
+		{"2001:db8::/120", 1, 1024, 500},
+		{"2001:db8::ffff:ffff:ffff:ff00/120", 1, 65535, 300},
+		{"2001:db8::/96", 80, 80, 100},
+		{"2001:db8::/64", 1, 65535, 200},
+		{"2001:db8::/64", 443, 443, 200},
+		{"2001:db8::5/128", 1, 10, 5},
+	} {
+		prefix := netip.MustParsePrefix(tc.prefix)
+		got := Truth(prefix, tc.lo, tc.hi, tc.count, 42)
+		if len(got) != tc.count {
+			t.Errorf("%s: len = %d, want %d", prefix, len(got), tc.count)
+		}
+		if !slices.IsSortedFunc(got, netip.AddrPort.Compare) {
+			t.Errorf("%s: not sorted", prefix)
+		}
+		if len(slices.Compact(slices.Clone(got))) != len(got) {
+			t.Errorf("%s: duplicates in %v", prefix, got)
+		}
+		for _, p := range got {
+			if !p.Addr().Is6() || !prefix.Contains(p.Addr()) || p.Port() < tc.lo || p.Port() > tc.hi {
+				t.Errorf("%s outside %s × %d-%d", p, prefix, tc.lo, tc.hi)
+			}
+		}
+		if again := Truth(prefix, tc.lo, tc.hi, tc.count, 42); !slices.Equal(got, again) {
+			t.Errorf("%s: same seed gave different pairs", prefix)
+		}
+		if other := Truth(prefix, tc.lo, tc.hi, tc.count, 43); slices.Equal(got, other) {
+			t.Errorf("%s: seeds 42 and 43 gave the same pairs", prefix)
+		}
+	}
+	// A /64 spreads its pairs over the whole interface identifier, so
+	// the high half of it is not always zero.
+	var high bool
+	for _, p := range Truth(Space6, 1, 65535, 50, 7) {
+		high = high || p.Addr().As16()[8] != 0
+	}
+	if !high {
+		t.Errorf("Truth(%s) chose only addresses in its first 2^56", Space6)
+	}
+}
+
+// TestTruth6Golden pins the IPv6 streams, below 2^64 pairs and above.
+func TestTruth6Golden(t *testing.T) {
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"2001:db8::/120", []string{"[2001:db8::38]:49475", "[2001:db8::44]:303", "[2001:db8::70]:59860", "[2001:db8::bd]:44374"}},
+		{"2001:db8::/64", []string{"[2001:db8::1be:45bf:73cc:1d36]:29865", "[2001:db8::3680:31f8:63d2:3861]:37804", "[2001:db8::663f:23ec:7c0c:5c39]:15048", "[2001:db8::ac26:4972:fd67:fd3d]:19550"}},
+	} {
+		var got []string
+		for _, p := range Truth(netip.MustParsePrefix(tc.prefix), 1, 65535, 4, 1) {
+			got = append(got, p.String())
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Truth(%s, 1, 65535, 4, 1) = %q, want %q", tc.prefix, got, tc.want)
+		}
+	}
+}
+
 func TestTruthWholeSpace(t *testing.T) {
 	got := Truth(netip.MustParsePrefix("198.18.3.4/30"), 7, 9, 12, -5)
 	var want []netip.AddrPort
@@ -68,6 +138,16 @@ func TestTruthWholeSpace(t *testing.T) {
 	if got := Truth(netip.MustParsePrefix("198.18.3.4/30"), 7, 9, 0, 1); len(got) != 0 {
 		t.Errorf("count 0 gave %v", got)
 	}
+	got = Truth(netip.MustParsePrefix("2001:db8::ffff:ffff:ffff:fffe/127"), 7, 8, 4, -5)
+	want = nil
+	for _, a := range []string{"2001:db8::ffff:ffff:ffff:fffe", "2001:db8::ffff:ffff:ffff:ffff"} {
+		for port := uint16(7); port <= 8; port++ {
+			want = append(want, netip.AddrPortFrom(netip.MustParseAddr(a), port))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("IPv6: got %v, want every pair %v", got, want)
+	}
 }
 
 func TestTruthPanics(t *testing.T) {
@@ -77,7 +157,9 @@ func TestTruthPanics(t *testing.T) {
 		lo, hi uint16
 		count  int
 	}{
-		{"ipv6", netip.MustParsePrefix("2001:db8::/64"), 1, 2, 1},
+		{"ipv6 shorter than /64", netip.MustParsePrefix("2001:db8::/63"), 1, 2, 1},
+		{"ipv4-mapped", netip.MustParsePrefix("::ffff:198.18.0.0/120"), 1, 2, 1},
+		{"ipv6 count too large", netip.MustParsePrefix("2001:db8::/127"), 1, 2, 5},
 		{"invalid prefix", netip.Prefix{}, 1, 2, 1},
 		{"port 0", netip.MustParsePrefix("198.18.0.0/24"), 0, 2, 1},
 		{"lo above hi", netip.MustParsePrefix("198.18.0.0/24"), 3, 2, 1},
@@ -92,6 +174,50 @@ func TestTruthPanics(t *testing.T) {
 			}()
 			Truth(tc.prefix, tc.lo, tc.hi, tc.count, 1)
 		})
+	}
+}
+
+func TestUint128(t *testing.T) {
+	top := uint128{1<<64 - 1, 1<<64 - 1}
+	for _, tc := range []struct {
+		name      string
+		got, want uint128
+	}{
+		{"carry", uint128{0, 1<<64 - 1}.add64(1), uint128{1, 0}},
+		{"borrow", uint128{1, 0}.sub64(1), uint128{0, 1<<64 - 1}},
+		{"wrap up", top.add64(1), uint128{}},
+		{"wrap down", uint128{}.sub64(1), top},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	if (uint128{1, 0}).cmp(uint128{0, 1<<64 - 1}) != 1 || (uint128{0, 5}).cmp(uint128{0, 6}) != -1 || top.cmp(top) != 0 {
+		t.Errorf("cmp does not order by the high word, then the low")
+	}
+}
+
+// TestBelow128 checks that draws stay below bounds of 2^64 and more, and
+// reach both words' range.
+func TestBelow128(t *testing.T) {
+	src := rand.NewPCG(1, 2)
+	for _, bound := range []uint128{{1, 0}, {1, 5}, {3, 0}, {0xffff, 1 << 63}, {1<<64 - 1, 1<<64 - 1}} {
+		var highWords, topHalf int
+		for range 1000 {
+			u := below128(src, bound)
+			if u.cmp(bound) >= 0 {
+				t.Fatalf("below128(%v) = %v", bound, u)
+			}
+			if u.hi != 0 {
+				highWords++
+			}
+			if u.lo >= 1<<63 {
+				topHalf++
+			}
+		}
+		if bound.hi > 1 && highWords == 0 || topHalf == 0 {
+			t.Errorf("below128(%v): %d of 1000 draws had a high word, %d a low word of 2^63 or more", bound, highWords, topHalf)
+		}
 	}
 }
 
@@ -129,18 +255,39 @@ func TestConfig(t *testing.T) {
 	if first, second := c.openFiles(); first != "*:8080\n198.18.0.9:22\n" || second != "198.18.1.2:80\n*:8080\n" {
 		t.Errorf("openFiles with Second = %q, %q", first, second)
 	}
+	c.Open = append(c.Open, netip.MustParseAddrPort("[2001:db8::5]:80"), netip.AddrPortFrom(netip.IPv6Unspecified(), 8080))
+	c.Drop = []netip.Prefix{netip.MustParsePrefix("198.18.2.0/24"), netip.MustParsePrefix("2001:db8::100/120"), Space6}
+	if err := c.validate(); err != nil {
+		t.Errorf("validate with IPv6: %v", err)
+	}
+	if first, second := c.openFiles(); first != "*:8080\n198.18.0.9:22\n[2001:db8::5]:80\n[::]:8080\n" || second != "198.18.1.2:80\n*:8080\n" {
+		t.Errorf("openFiles with IPv6 = %q, %q; want IPv6 only in the first", first, second)
+	}
 	for _, bad := range []Config{
 		{LossPercent: -1},
 		{LossPercent: 101},
 		{Open: []netip.AddrPort{netip.MustParseAddrPort("[::1]:80")}},
+		{Open: []netip.AddrPort{netip.MustParseAddrPort("[2001:db8:1::5]:80")}},
+		{Open: []netip.AddrPort{netip.MustParseAddrPort("[::ffff:198.18.1.2]:80")}},
+		{Open: []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::5%eth0]:80")}},
+		{Open: []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::5]:0")}},
 		{Open: []netip.AddrPort{netip.MustParseAddrPort("198.18.1.2:0")}},
 		{Drop: []netip.Prefix{{}}},
 		{Drop: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}},
+		{Drop: []netip.Prefix{netip.MustParsePrefix("2001:db8:1::/120")}},
+		{Drop: []netip.Prefix{netip.MustParsePrefix("::ffff:198.18.0.0/120")}},
 		{Second: netip.MustParsePrefix("198.19.0.0/24")},
 		{Second: netip.MustParsePrefix("198.18.0.0/16")},
 	} {
-		if err := bad.validate(); err == nil {
+		err := bad.validate()
+		if err == nil {
 			t.Errorf("validate(%+v) = nil, want an error", bad)
+			continue
+		}
+		for _, p := range bad.Open {
+			if !strings.Contains(err.Error(), p.String()) || !strings.Contains(err.Error(), Space6.String()) {
+				t.Errorf("validate(%+v) = %q, want it to name %s and %s", bad, err, p, Space6)
+			}
 		}
 	}
 }
@@ -270,6 +417,9 @@ func TestLabZeroConfig(t *testing.T) {
 	if code, _ := dial(t, l, "198.18.0.1:80"); code != 1 {
 		t.Errorf("dial 198.18.0.1:80: exit %d, want 1 (refused)", code)
 	}
+	if code, _ := dial(t, l, "[2001:db8::1]:80"); code != 1 {
+		t.Errorf("dial [2001:db8::1]:80: exit %d, want 1 (refused)", code)
+	}
 	if _, err := os.Stat(filepath.Join("/run/trawl-lab", l.Name(), "listen.pid")); err == nil {
 		t.Errorf("a listener runs without open ports")
 	}
@@ -286,6 +436,7 @@ func TestLabSecond(t *testing.T) {
 			Open: []netip.AddrPort{
 				netip.MustParseAddrPort("198.18.0.7:80"),
 				netip.MustParseAddrPort("198.18.1.7:80"),
+				netip.MustParseAddrPort("[2001:db8::7]:80"),
 				netip.AddrPortFrom(netip.IPv4Unspecified(), 8080),
 			},
 		})
@@ -300,6 +451,9 @@ func TestLabSecond(t *testing.T) {
 			{"198.18.1.8:8080", 0},
 			{"198.18.0.7:81", 1},
 			{"198.18.1.8:80", 1},
+			// The second link is IPv4 only: IPv6 stays on the first.
+			{"[2001:db8::7]:80", 0},
+			{"[2001:db8::8]:80", 1},
 		} {
 			if code, _ := dial(t, l, tc.addr); code != tc.want {
 				t.Errorf("dial %s: exit %d, want %d", tc.addr, code, tc.want)
@@ -349,6 +503,7 @@ func TestUpFailureLeavesNothing(t *testing.T) {
 	}{
 		{"bad open file", []string{"--open", bad}},
 		{"bad drop", []string{"--drop", "198.18.300.0/24"}},
+		{"bad IPv6 drop", []string{"--drop", "2001:db8::/129"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := newName()
@@ -374,6 +529,8 @@ func TestUpRefusals(t *testing.T) {
 		{"up", "toolongname"},
 		{"up", "ok", "--loss", "101"},
 		{"up", "ok", "--drop", "198.18.0.0/24; flush ruleset"},
+		{"up", "ok", "--drop", "2001:db8::/64; flush ruleset"},
+		{"up", "ok", "--drop", "2001:db8::g/64"},
 		{"up", "ok", "--open", "/nonexistent"},
 	} {
 		if out, err := script(t, args...); err == nil {
@@ -421,15 +578,17 @@ func TestScriptTruth(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "LAB_LISTEN="+bin)
-	out, err := runScript(env, filepath.Join(root, "scripts", "lab.sh"), "truth", "x", "198.18.1.0/24", "1-1024", "20", "7")
-	if err != nil {
-		t.Fatalf("truth: %v\n%s", err, out)
-	}
-	var want strings.Builder
-	for _, p := range Truth(netip.MustParsePrefix("198.18.1.0/24"), 1, 1024, 20, 7) {
-		want.WriteString(p.String() + "\n")
-	}
-	if string(out) != want.String() {
-		t.Errorf("lab.sh truth printed\n%s\nwant Truth's\n%s", out, want.String())
+	for _, cidr := range []string{"198.18.1.0/24", "2001:db8::100/120"} {
+		out, err := runScript(env, filepath.Join(root, "scripts", "lab.sh"), "truth", "x", cidr, "1-1024", "20", "7")
+		if err != nil {
+			t.Fatalf("truth %s: %v\n%s", cidr, err, out)
+		}
+		var want strings.Builder
+		for _, p := range Truth(netip.MustParsePrefix(cidr), 1, 1024, 20, 7) {
+			want.WriteString(p.String() + "\n")
+		}
+		if string(out) != want.String() {
+			t.Errorf("lab.sh truth %s printed\n%s\nwant Truth's\n%s", cidr, out, want.String())
+		}
 	}
 }

@@ -17,37 +17,42 @@ func (l *Lab) TargetCommand(ctx context.Context, name string, args ...string) *e
 
 // Firewall adds rules, in nft(8) syntax, in order to an input chain of a
 // table "trawl_test" in the target namespace that runs before the lab's
-// own (drops and loss), creating both on first use. A rule such as
-// "ip daddr 198.18.1.0/28 tcp flags syn counter reject with icmp type
-// admin-prohibited" makes the namespace answer like a firewall; Counters
-// reads what its counter saw. It fails t if nft refuses a rule.
+// own (drops and loss), creating both on first use. The table is of the
+// inet family, so that rules may match either IPv4 or IPv6. A rule such
+// as "ip daddr 198.18.1.0/28 tcp flags syn counter reject with icmp type
+// admin-prohibited", or "ip6 daddr 2001:db8::/120 tcp flags syn counter
+// reject with icmpv6 type admin-prohibited", makes the namespace answer
+// like a firewall; Counters reads what its counter saw. It fails t if nft
+// refuses a rule.
 func (l *Lab) Firewall(t testing.TB, rules ...string) {
 	t.Helper()
 	l.nftChain(t, "input { type filter hook input priority -10; policy accept; }", rules)
 }
 
 // Prerouting adds rules, in nft(8) syntax, in order to a nat prerouting
-// chain of the table "trawl_test" in the target namespace, creating both
-// on first use. A rule such as "ip daddr 198.18.1.1 tcp dport 1-1024
+// chain of the inet table "trawl_test" in the target namespace, creating
+// both on first use. A rule such as "ip daddr 198.18.1.1 tcp dport 1-1024
 // redirect to :4444" makes an address a tarpit, as portspoof's iptables
 // REDIRECT does: every port reaches the one listener planted on port
-// 4444 (plant it on every address, "*:4444", since a redirect goes to
-// the namespace's own address), and conntrack sends its SYN-ACK back
-// from the port probed. It fails t if nft refuses a rule.
+// 4444 (plant it on every address of the family, IPv4Unspecified or
+// IPv6Unspecified, since a redirect goes to the namespace's own address),
+// and conntrack sends its SYN-ACK back from the port probed. It fails t
+// if nft refuses a rule.
 func (l *Lab) Prerouting(t testing.TB, rules ...string) {
 	t.Helper()
 	l.nftChain(t, "prerouting { type nat hook prerouting priority dstnat; policy accept; }", rules)
 }
 
 // nftChain adds rules, in order, to the chain that chain declares (its
-// name, then its nft(8) spec) in the table "trawl_test" of the target
-// namespace, creating both on first use. It fails t if nft refuses them.
+// name, then its nft(8) spec) in the inet table "trawl_test" of the
+// target namespace, creating both on first use. It fails t if nft
+// refuses them.
 func (l *Lab) nftChain(t testing.TB, chain string, rules []string) {
 	t.Helper()
 	name, _, _ := strings.Cut(chain, " ")
-	script := "add table ip trawl_test\nadd chain ip trawl_test " + chain + "\n"
+	script := "add table inet trawl_test\nadd chain inet trawl_test " + chain + "\n"
 	for _, r := range rules {
-		script += "add rule ip trawl_test " + name + " " + r + "\n"
+		script += "add rule inet trawl_test " + name + " " + r + "\n"
 	}
 	cmd := l.TargetCommand(context.Background(), "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(script)
@@ -64,7 +69,7 @@ var counterRule = regexp.MustCompile(`(?m)^[ \t]*(.*?)[ \t]*counter packets (\d+
 // "ip daddr 198.18.1.0/28 tcp flags syn". It fails t if nft fails.
 func (l *Lab) Counters(t testing.TB) map[string]uint64 {
 	t.Helper()
-	out, err := l.TargetCommand(context.Background(), "nft", "list", "table", "ip", "trawl_test").CombinedOutput()
+	out, err := l.TargetCommand(context.Background(), "nft", "list", "table", "inet", "trawl_test").CombinedOutput()
 	if err != nil {
 		t.Fatalf("lab %s: nft list: %v\n%s", l.name, err, out)
 	}
@@ -82,27 +87,34 @@ func parseCounters(listing string) map[string]uint64 {
 	return counts
 }
 
-// NoICMPRateLimit lifts the target namespace's limits on the ICMP errors
-// it sends (net.ipv4.icmp_ratelimit, per destination, and
-// icmp_msgs_per_sec and icmp_msgs_burst, for the namespace), so that every
+// NoICMPRateLimit lifts the target namespace's limits on the ICMP and
+// ICMPv6 errors it sends (net.ipv4.icmp_ratelimit and
+// net.ipv6.icmp.ratelimit, per destination, and icmp_msgs_per_sec and
+// icmp_msgs_burst, for the namespace and both families), so that every
 // probe a Firewall rule rejects gets its unreachable. With Linux's
 // defaults the scanner would get about one a second after a burst of 50,
 // as from a real router, and could not compare the answers port by port.
 func (l *Lab) NoICMPRateLimit(t testing.TB) {
 	t.Helper()
 	for key, value := range map[string]string{
-		"icmp_ratelimit":    "0",
-		"icmp_msgs_per_sec": "1000000",
-		"icmp_msgs_burst":   "1000000",
+		"net/ipv4/icmp_ratelimit":    "0",
+		"net/ipv4/icmp_msgs_per_sec": "1000000",
+		"net/ipv4/icmp_msgs_burst":   "1000000",
+		"net/ipv6/icmp/ratelimit":    "0",
 	} {
 		// Written from inside the namespace, /proc/sys shows its own.
-		cmd := l.TargetCommand(context.Background(), "bash", "-c", `printf "%s\n" "$1" > "/proc/sys/net/ipv4/$2"`, "_", value, key)
+		cmd := l.TargetCommand(context.Background(), "bash", "-c", `printf "%s\n" "$1" > "/proc/sys/$2"`, "_", value, key)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("lab %s: set net.ipv4.%s=%s: %v\n%s", l.name, key, value, err, out)
+			t.Fatalf("lab %s: set %s=%s: %v\n%s", l.name, sysctlName(key), value, err, out)
 		}
 	}
-	out, err := l.TargetCommand(context.Background(), "cat", "/proc/sys/net/ipv4/icmp_ratelimit").Output()
-	if err != nil || strings.TrimSpace(string(out)) != "0" {
-		t.Fatalf("lab %s: net.ipv4.icmp_ratelimit is %q after setting it to 0: %v", l.name, strings.TrimSpace(string(out)), err)
+	for _, key := range []string{"net/ipv4/icmp_ratelimit", "net/ipv6/icmp/ratelimit"} {
+		out, err := l.TargetCommand(context.Background(), "cat", "/proc/sys/"+key).Output()
+		if err != nil || strings.TrimSpace(string(out)) != "0" {
+			t.Fatalf("lab %s: %s is %q after setting it to 0: %v", l.name, sysctlName(key), strings.TrimSpace(string(out)), err)
+		}
 	}
 }
+
+// sysctlName turns a path under /proc/sys into the name sysctl(8) uses.
+func sysctlName(path string) string { return strings.ReplaceAll(path, "/", ".") }

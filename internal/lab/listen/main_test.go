@@ -31,7 +31,20 @@ func TestParsePair(t *testing.T) {
 		{"198.18.1.2:", ""},
 		{":80", ""},
 		{"*:", ""},
-		{"[::1]:80", ""},
+		{"[2001:db8::5]:80", "[2001:db8::5]:80"},
+		{"[2001:DB8:0::5]:443", "[2001:db8::5]:443"},
+		{"[::]:8080", "[::]:8080"},
+		{"[::1]:80", "[::1]:80"},
+		{"[2001:db8::5]:0", ""},
+		{"[2001:db8::5]", ""},
+		{"[2001:db8::5]80", ""},
+		{"[2001:db8::5]:", ""},
+		{"[2001:db8::g]:80", ""},
+		{"[::ffff:198.18.1.2]:80", ""},
+		{"[fe80::1%eth0]:80", ""},
+		{"[198.18.1.2]:80", ""},
+		{"[*]:80", ""},
+		{"2001:db8::5:80", ""},
 		{"::ffff:198.18.1.2:80", ""},
 		{"198.18.1:80", ""},
 		{"host:80", ""},
@@ -75,14 +88,18 @@ func TestReadPairs(t *testing.T) {
 
 func TestNormalize(t *testing.T) {
 	var in []netip.AddrPort
-	for _, s := range []string{"198.18.1.3:80", "198.18.1.2:80", "198.18.1.2:80", "0.0.0.0:22", "198.18.1.2:22"} {
+	for _, s := range []string{
+		"198.18.1.3:80", "198.18.1.2:80", "198.18.1.2:80", "0.0.0.0:22", "198.18.1.2:22",
+		"[2001:db8::1]:22", "[::]:22", "[2001:db8::1]:80", "[2001:db8::1]:80", "0.0.0.0:443", "[2001:db8::1]:443",
+	} {
 		in = append(in, netip.MustParseAddrPort(s))
 	}
 	var got []string
 	for _, p := range normalize(in) {
 		got = append(got, p.String())
 	}
-	want := []string{"0.0.0.0:22", "198.18.1.2:80", "198.18.1.3:80"}
+	// Each family's unspecified address covers that family only.
+	want := []string{"0.0.0.0:22", "0.0.0.0:443", "198.18.1.2:80", "198.18.1.3:80", "[::]:22", "[2001:db8::1]:80", "[2001:db8::1]:443"}
 	if !slices.Equal(got, want) {
 		t.Errorf("normalize = %v, want %v", got, want)
 	}
@@ -96,11 +113,27 @@ func TestParseGen(t *testing.T) {
 	if _, lo, hi, _, _, err := parseGen("198.18.1.0/24", "443", "1", "0"); err != nil || lo != 443 || hi != 443 {
 		t.Errorf("single port: %d-%d %v", lo, hi, err)
 	}
+	prefix, _, _, count, _, err = parseGen("2001:db8::1:0/120", "1-1024", "1024", "5")
+	if err != nil || prefix.String() != "2001:db8::1:0/120" || count != 1024 {
+		t.Errorf("parseGen IPv6 = %s %d %v", prefix, count, err)
+	}
+	// A /64 × every port holds 2^64 × 65535 pairs; the count is bounded
+	// by maxCount alone.
+	if prefix, _, _, count, _, err := parseGen("2001:db8::/64", "1-65535", "16777216", "5"); err != nil || prefix != lab.Space6 || count != maxCount {
+		t.Errorf("parseGen of all of Space6 = %s %d %v", prefix, count, err)
+	}
+	if _, _, _, _, _, err := parseGen("2001:db8::/64", "1-65535", "16777217", "5"); err == nil || !strings.Contains(err.Error(), "1208907372870555465154560 pairs") {
+		t.Errorf("too many for a /64: error %v, want one naming 2^64 × 65535 pairs", err)
+	}
 	for _, args := range [][4]string{
 		{"10.0.0.0/24", "80", "1", "1"},
 		{"198.18.0.0/15", "80", "1", "1"},
 		{"198.18.1.0", "80", "1", "1"},
-		{"2001:db8::/64", "80", "1", "1"},
+		{"2001:db8:1::/120", "80", "1", "1"},
+		{"2001:db8::/63", "80", "1", "1"},
+		{"::ffff:198.18.1.0/120", "80", "1", "1"},
+		{"2001:db8::/126", "1-2", "9", "1"},
+		{"2001:db8::/64", "1-65535", "16777217", "1"},
 		{"198.18.1.0/24", "0-10", "1", "1"},
 		{"198.18.1.0/24", "10-9", "1", "1"},
 		{"198.18.1.0/24", "1-65536", "1", "1"},
@@ -116,16 +149,23 @@ func TestParseGen(t *testing.T) {
 }
 
 func TestRunGen(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if code := run(t.Context(), []string{"-gen", "198.18.4.0/24", "1-100", "30", "9"}, nil, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	var want strings.Builder
-	for _, p := range lab.Truth(netip.MustParsePrefix("198.18.4.0/24"), 1, 100, 30, 9) {
-		want.WriteString(p.String() + "\n")
-	}
-	if stdout.String() != want.String() {
-		t.Errorf("-gen printed\n%s\nwant\n%s", stdout.String(), want.String())
+	for _, cidr := range []string{"198.18.4.0/24", "2001:db8::400/120", "2001:db8::/64"} {
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), []string{"-gen", cidr, "1-100", "30", "9"}, nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("-gen %s: exit %d: %s", cidr, code, stderr.String())
+		}
+		var want strings.Builder
+		for _, p := range lab.Truth(netip.MustParsePrefix(cidr), 1, 100, 30, 9) {
+			want.WriteString(p.String() + "\n")
+		}
+		if stdout.String() != want.String() {
+			t.Errorf("-gen %s printed\n%s\nwant\n%s", cidr, stdout.String(), want.String())
+		}
+		// What -gen prints, the listener reads back.
+		pairs, _, err := readPairs(bufio.NewReader(&stdout), false)
+		if err != nil || len(pairs) != 30 {
+			t.Errorf("-gen %s output reads back as %d pairs, %v", cidr, len(pairs), err)
+		}
 	}
 }
 
@@ -146,10 +186,11 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) uint16 {
+// freePort returns a port of the loopback address host that was free a
+// moment ago, for network "tcp4" or "tcp6".
+func freePort(t *testing.T, network, host string) uint16 {
 	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	l, err := net.Listen(network, host+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +201,22 @@ func freePort(t *testing.T) uint16 {
 // TestServe plants a port on loopback from a pipe, checks that the kernel
 // completes a handshake with it, and that closing the pipe ends serve.
 func TestServe(t *testing.T) {
-	port := freePort(t)
+	testServe(t, netip.MustParseAddr("127.0.0.1"), freePort(t, "tcp4", "127.0.0.1"))
+}
+
+// TestServeIPv6 is TestServe on ::1, through an IPv6 socket.
+func TestServeIPv6(t *testing.T) {
+	if l, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		l.Close()
+	}
+	testServe(t, netip.IPv6Loopback(), freePort(t, "tcp6", "[::1]"))
+}
+
+// testServe plants addr:port from a pipe, checks that the kernel
+// completes a handshake with it, and that closing the pipe ends serve.
+func testServe(t *testing.T, addr netip.Addr, port uint16) {
 	stdinR, stdinW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -178,14 +234,15 @@ func TestServe(t *testing.T) {
 		done <- serve(t.Context(), "", stdinR, stdoutW)
 		stdoutW.Close()
 	}()
-	if _, err := stdinW.WriteString(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String() + "\n\n"); err != nil {
+	pair := netip.AddrPortFrom(addr, port).String()
+	if _, err := stdinW.WriteString(pair + "\n\n"); err != nil {
 		t.Fatal(err)
 	}
 	line, err := bufio.NewReader(stdoutR).ReadString('\n')
 	if err != nil || line != "ready\n" {
 		t.Fatalf("serve printed %q (%v), want ready", line, err)
 	}
-	conn, err := net.DialTimeout("tcp4", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String(), 2*time.Second)
+	conn, err := net.DialTimeout("tcp", pair, 2*time.Second)
 	if err != nil {
 		t.Errorf("dial planted port: %v", err)
 	} else {
@@ -205,7 +262,7 @@ func TestServe(t *testing.T) {
 // TestServeSignal checks that a pairs file plus cancellation (the signal
 // path) works, and that a busy pair fails with its address named.
 func TestServeSignal(t *testing.T) {
-	port := freePort(t)
+	port := freePort(t, "tcp4", "127.0.0.1")
 	pair := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String()
 	file := filepath.Join(t.TempDir(), "open")
 	if err := os.WriteFile(file, []byte(pair+"\n"+pair+"\n"), 0o644); err != nil {
@@ -243,7 +300,8 @@ func TestServeSignal(t *testing.T) {
 }
 
 func FuzzParsePair(f *testing.F) {
-	for _, s := range []string{"198.18.1.2:80", "*:8080", "0.0.0.0:1", "[::1]:80", "1.2.3.4:", ":", "*:65536", "1.2.3.4:080"} {
+	for _, s := range []string{"198.18.1.2:80", "*:8080", "0.0.0.0:1", "[::1]:80", "1.2.3.4:", ":", "*:65536", "1.2.3.4:080",
+		"[2001:db8::5]:80", "[::]:1", "[fe80::1%eth0]:80", "[::ffff:1.2.3.4]:80", "[2001:db8::5]:080"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -251,8 +309,9 @@ func FuzzParsePair(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !p.Addr().Is4() || p.Port() == 0 {
-			t.Fatalf("parsePair(%q) = %s, not an IPv4 address with a port", s, p)
+		a := p.Addr()
+		if !(a.Is4() || a.Is6() && !a.Is4In6() && a.Zone() == "") || p.Port() == 0 {
+			t.Fatalf("parsePair(%q) = %s, not an IPv4 or plain IPv6 address with a port", s, p)
 		}
 		again, err := parsePair(p.String())
 		if err != nil || again != p {
@@ -265,6 +324,8 @@ func FuzzParseGen(f *testing.F) {
 	f.Add("198.18.1.0/24", "1-1024", "10", "1")
 	f.Add("198.18.0.0/16", "80", "65536", "-9")
 	f.Add("198.18.255.255/32", "65535-65535", "1", "0")
+	f.Add("2001:db8::/120", "1-1024", "10", "1")
+	f.Add("2001:db8::/64", "1-65535", "1000", "-9")
 	f.Fuzz(func(t *testing.T, cidr, ports, count, seed string) {
 		prefix, lo, hi, n, s, err := parseGen(cidr, ports, count, seed)
 		if err != nil || n > 1000 {
@@ -275,7 +336,7 @@ func FuzzParseGen(f *testing.F) {
 			t.Fatalf("Truth gave %d pairs, want %d", len(got), n)
 		}
 		for _, p := range got {
-			if !lab.Space.Contains(p.Addr()) || p.Port() < lo || p.Port() > hi {
+			if !prefix.Contains(p.Addr()) || p.Port() < lo || p.Port() > hi {
 				t.Fatalf("%s outside %s × %d-%d", p, prefix, lo, hi)
 			}
 		}

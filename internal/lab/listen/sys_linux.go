@@ -9,12 +9,17 @@ import (
 )
 
 // listen opens a TCP socket listening on p, with SO_REUSEADDR and
-// IP_FREEBIND so that it may bind an address that no interface holds (the
-// lab's addresses exist only as a local route). It is built from raw
-// system calls rather than net.ListenConfig because Go picks the backlog
-// itself, and because nothing ever accepts on it.
+// IP_FREEBIND, or IPV6_FREEBIND for IPv6, so that it may bind an address
+// that no interface holds (the lab's addresses exist only as a local
+// route). It is built from raw system calls rather than net.ListenConfig
+// because Go picks the backlog itself, and because nothing ever accepts
+// on it.
 func listen(p netip.AddrPort) (int, error) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	family := unix.AF_INET
+	if p.Addr().Is6() {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("socket: %w", err)
 	}
@@ -29,10 +34,25 @@ func setup(fd int, p netip.AddrPort) error {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fmt.Errorf("set SO_REUSEADDR: %w", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_FREEBIND, 1); err != nil {
-		return fmt.Errorf("set IP_FREEBIND: %w", err)
+	var sa unix.Sockaddr
+	if p.Addr().Is4() {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_FREEBIND, 1); err != nil {
+			return fmt.Errorf("set IP_FREEBIND: %w", err)
+		}
+		sa = &unix.SockaddrInet4{Port: int(p.Port()), Addr: p.Addr().As4()}
+	} else {
+		// IPv6 only, so that [::]:port means every IPv6 address and
+		// leaves IPv4 to 0.0.0.0:port, and the two can both listen.
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+			return fmt.Errorf("set IPV6_V6ONLY: %w", err)
+		}
+		// IPV6_FREEBIND came in Linux 4.15: older kernels fail here.
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_FREEBIND, 1); err != nil {
+			return fmt.Errorf("set IPV6_FREEBIND: %w", err)
+		}
+		sa = &unix.SockaddrInet6{Port: int(p.Port()), Addr: p.Addr().As16()}
 	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: int(p.Port()), Addr: p.Addr().As4()}); err != nil {
+	if err := unix.Bind(fd, sa); err != nil {
 		return fmt.Errorf("bind: %w", err)
 	}
 	if err := unix.Listen(fd, backlog); err != nil {
