@@ -150,7 +150,7 @@ func (v showValue) Set(s string) error {
 	return nil
 }
 
-// addrValue is an IPv4 address flag.
+// addrValue is an IPv4 or IPv6 address flag.
 type addrValue struct{ a *netip.Addr }
 
 func (v addrValue) String() string {
@@ -159,13 +159,13 @@ func (v addrValue) String() string {
 	}
 	return v.a.String()
 }
-func (v addrValue) Type() string { return "IPv4" }
+func (v addrValue) Type() string { return "IP" }
 func (v addrValue) Set(s string) error {
 	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
-		return fmt.Errorf("%q is not an IPv4 address", s)
+	if err != nil || a.Zone() != "" {
+		return fmt.Errorf("%q is not an IPv4 or IPv6 address", s)
 	}
-	*v.a = a
+	*v.a = a.Unmap()
 	return nil
 }
 

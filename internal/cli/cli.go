@@ -125,7 +125,7 @@ func resumeOptions(path string, args []string, stderr io.Writer) (*options, erro
 
 // printUsage writes --help, with flags grouped as masscan users expect.
 func printUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintf(w, "Usage: trawl [flags] TARGET...\n\nTARGET is an IPv4 address, a CIDR (198.18.0.0/16) or a range (198.18.0.1-198.18.0.9).\n")
+	fmt.Fprintf(w, "Usage: trawl [flags] TARGET...\n\nTARGET is an IPv4 or IPv6 address, a CIDR (198.18.0.0/16, 2001:db8::/120) or a range (198.18.0.1-198.18.0.9).\n")
 	for _, g := range flagGroups {
 		fmt.Fprintf(w, "\n%s:\n", g.title)
 		sub := pflag.NewFlagSet(g.title, pflag.ContinueOnError)

@@ -44,7 +44,7 @@ func buildConfig(o *options, stdin io.Reader) (scan.Config, error) {
 	if len(cfg.Targets) == 0 {
 		return cfg, usagef("no targets given: name addresses, CIDRs or ranges, or use -iL FILE")
 	}
-	if cfg.Exclude, err = target.ParseTargets(o.excludes); err != nil {
+	if cfg.Exclude, err = target.ParseBlocks(o.excludes); err != nil {
 		return cfg, usageError{fmt.Errorf("--exclude: %w", err)}
 	}
 	for _, name := range o.excludeFiles {
@@ -84,6 +84,8 @@ func buildConfig(o *options, stdin io.Reader) (scan.Config, error) {
 		cfg.Method = scan.Frames
 	case o.sendIP:
 		cfg.Method = scan.RawSocket
+	case o.sendPortable:
+		cfg.Method = scan.Portable
 	}
 	return cfg, nil
 }

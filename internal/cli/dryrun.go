@@ -74,6 +74,8 @@ func why(o *options, p scan.Plan) string {
 		return "asked for with --send-eth"
 	case o.sendIP:
 		return "asked for with --send-ip"
+	case o.sendPortable:
+		return "asked for with --send-portable"
 	case p.Method == scan.Connect:
 		return fmt.Sprintf("raw SYN scan not permitted (%v)", p.Fallback)
 	case p.Method == scan.RawSocket:

@@ -31,6 +31,7 @@ type options struct {
 	iface        string
 	sendEth      bool
 	sendIP       bool
+	sendPortable bool
 	sourceIP     netip.Addr
 	sourcePort   int
 	outputs      []output
@@ -62,7 +63,7 @@ var flagGroups = []struct {
 	{"Speed and accuracy", []string{"rate", "retries", "wait", "senders"}},
 	{"Outputs", []string{"output-list", "output-json", "output-ndjson", "output-xml", "output-grepable", "show", "drop-suspect", "metadata-file", "quiet", "status-json"}},
 	{"Distributed and resumed scans", []string{"shard", "shards", "seed", "resume", "resume-file"}},
-	{"Network", []string{"interface", "source-ip", "source-port", "send-eth", "send-ip"}},
+	{"Network", []string{"interface", "source-ip", "source-port", "send-eth", "send-ip", "send-portable"}},
 	{"Unprivileged (connect) scans", []string{"connect", "concurrency", "timeout"}},
 	{"Information", []string{"dry-run", "help", "version"}},
 }
@@ -116,7 +117,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.Var(addrValue{&o.sourceIP}, "source-ip", "source address of the probes (default: the route's)")
 	fs.IntVar(&o.sourcePort, "source-port", 0, "source port of the probes (default: random in 61000-65535)")
 	fs.BoolVar(&o.sendEth, "send-eth", false, "send Ethernet frames to the gateway's MAC, or fail saying why not (default: when the kernel routes every target through one gateway whose MAC it knows)")
-	fs.BoolVar(&o.sendIP, "send-ip", false, "send through a raw IPv4 socket, so that the kernel routes every probe, the firewall's output rules apply and tcpdump sees the probes")
+	fs.BoolVar(&o.sendIP, "send-ip", false, "send through raw IPv4 and IPv6 sockets, so that the kernel routes every probe, the firewall's output rules apply and tcpdump sees the probes")
+	fs.BoolVar(&o.sendPortable, "send-portable", false, "send through the portable raw sockets of golang.org/x/net, one packet a call, as on systems other than Linux (slower; for testing that path)")
 
 	fs.BoolVar(&o.connect, "connect", false, "scan with connect() instead of raw SYNs (the fallback without CAP_NET_RAW)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "connect() scans: connections in flight (default: from the file limit)")
@@ -145,10 +147,10 @@ func check(o *options) error {
 		return fmt.Errorf("--source-port %d: must be 1-65535", o.sourcePort)
 	case o.shards < 0:
 		return fmt.Errorf("--shards %d: must be 1 or more", o.shards)
-	case o.sendEth && o.sendIP:
-		return fmt.Errorf("--send-eth and --send-ip: give one or the other")
-	case o.connect && (o.sendEth || o.sendIP):
-		return fmt.Errorf("--connect with --send-eth or --send-ip: a connect() scan sends no raw packets")
+	case btoi(o.sendEth)+btoi(o.sendIP)+btoi(o.sendPortable) > 1:
+		return fmt.Errorf("--send-eth, --send-ip and --send-portable: give one of them")
+	case o.connect && (o.sendEth || o.sendIP || o.sendPortable):
+		return fmt.Errorf("--connect with --send-eth, --send-ip or --send-portable: a connect() scan sends no raw packets")
 	}
 	for _, out := range o.outputs {
 		if out.format == result.FormatInvalid {
@@ -156,4 +158,12 @@ func check(o *options) error {
 		}
 	}
 	return nil
+}
+
+// btoi returns 1 for true and 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -59,7 +59,7 @@ func readHeld(reqs []output, p scan.Plan, warn io.Writer) (heldBack, error) {
 			continue
 		}
 		err := readBack(o, func(r result.Result) {
-			i, ok := p.Space.Lookup(target.HostOrder(r.IP), r.Port)
+			i, ok := p.Space.Lookup(target.FromNetip(r.IP), r.Port)
 			if !ok {
 				return
 			}

@@ -55,7 +55,7 @@ func TestReadHeld(t *testing.T) {
 	var even, odd []result.Result
 	for pos := range n {
 		ip, port := plan.Space.Index(perm.At(pos))
-		r := result.Result{IP: target.AddrOf(ip), Port: port, Status: result.Status(1 + pos%3), Time: time.Unix(1700000000, 0)}
+		r := result.Result{IP: ip.Netip(), Port: port, Status: result.Status(1 + pos%3), Time: time.Unix(1700000000, 0)}
 		byPos[pos] = r
 		if pos%2 == 0 {
 			even = append(even, r)

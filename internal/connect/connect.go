@@ -63,7 +63,8 @@ type Config struct {
 	Timeout time.Duration
 	// Retries is how many more times a probe that timed out is tried
 	// before it is reported filtered. A host, network or protocol
-	// unreachable is an answer, as in nmap: it is not retried.
+	// unreachable, or an administrative prohibition, is an answer, as in
+	// nmap: it is not retried.
 	Retries int
 	// Rate is the most connect attempts per second, retries included;
 	// 0 means unlimited (bounded by Concurrency and the network).
@@ -72,8 +73,12 @@ type Config struct {
 	Closed bool
 	// Filtered reports filtered ports as well as open ones.
 	Filtered bool
-	// Source is the local IPv4 address every connection is bound to; the
-	// zero Addr lets the kernel choose from the route.
+	// Source is the local address that connections to targets of its
+	// family, IPv4 or IPv6, are bound to. Connections to targets of the
+	// other family, and all of them when Source is the zero Addr, leave
+	// from the address the kernel chooses by route, so that one Source
+	// serves a mixed scan. An IPv4-mapped IPv6 Source is an error: give it
+	// as IPv4.
 	Source netip.Addr
 }
 
@@ -91,7 +96,8 @@ type Stats struct {
 	// Open, Closed and Filtered count the probes found so, reported or not.
 	Open, Closed, Filtered uint64
 	// Unreachable counts those of Filtered whose last try failed with a
-	// host, network or protocol unreachable error rather than a timeout.
+	// host, network or protocol unreachable error, or an administrative
+	// prohibition, rather than a timeout.
 	Unreachable uint64
 	// Errors counts probes whose connect failed in a way that says nothing
 	// about the port, such as a local firewall refusing it (EPERM); they
@@ -113,10 +119,12 @@ type Scanner struct {
 	cfg     Config
 	total   uint64
 	workers int
-	dialer  net.Dialer
-	dial    dialFunc
-	limit   *pace.Limiter
-	ran     atomic.Bool
+	// dialer4 and dialer6 connect to IPv4 and IPv6 targets; only the one
+	// of Config.Source's family binds to it.
+	dialer4, dialer6 net.Dialer
+	dial             dialFunc
+	limit            *pace.Limiter
+	ran              atomic.Bool
 
 	next  atomic.Uint64 // next position to claim
 	slots []atomic.Uint64
@@ -147,8 +155,8 @@ func New(cfg Config) (*Scanner, error) {
 		return nil, fmt.Errorf("connect: retries %d is negative", cfg.Retries)
 	case cfg.Rate < 0 || math.IsNaN(cfg.Rate):
 		return nil, fmt.Errorf("connect: rate %v is negative or not a number", cfg.Rate)
-	case cfg.Source.IsValid() && !cfg.Source.Is4():
-		return nil, fmt.Errorf("connect: source address %v is not IPv4", cfg.Source)
+	case cfg.Source.Is4In6():
+		return nil, fmt.Errorf("connect: source address %v is IPv4-mapped: give it as %v", cfg.Source, cfg.Source.Unmap())
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
@@ -171,10 +179,14 @@ func New(cfg Config) (*Scanner, error) {
 		limit:   pace.New(cfg.Rate, burst),
 		slots:   make([]atomic.Uint64, workers),
 	}
-	s.dialer.Timeout = cfg.Timeout
+	s.dialer4.Timeout, s.dialer6.Timeout = cfg.Timeout, cfg.Timeout
 	if cfg.Source.IsValid() {
-		s.dialer.LocalAddr = &net.TCPAddr{IP: cfg.Source.AsSlice()}
-		s.dialer.Control = control
+		d := &s.dialer6
+		if cfg.Source.Is4() {
+			d = &s.dialer4
+		}
+		d.LocalAddr = &net.TCPAddr{IP: cfg.Source.AsSlice(), Zone: cfg.Source.Zone()}
+		d.Control = control
 	}
 	s.dial = s.netDial
 	s.next.Store(cfg.Start)
@@ -193,9 +205,14 @@ func defaultConcurrency(soft uint64) int {
 	return int(min(soft-FileHeadroom, MaxConcurrency))
 }
 
-// netDial is the real dialFunc.
+// netDial is the real dialFunc. It opens an AF_INET socket for an IPv4
+// target and an AF_INET6 one for an IPv6 target, each with its family's
+// dialer.
 func (s *Scanner) netDial(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
-	return s.dialer.DialContext(ctx, "tcp4", addr.String())
+	if addr.Addr().Is4() {
+		return s.dialer4.DialContext(ctx, "tcp4", addr.String())
+	}
+	return s.dialer6.DialContext(ctx, "tcp6", addr.String())
 }
 
 // Concurrency returns the number of workers Run starts: Config.Concurrency
@@ -293,7 +310,7 @@ func (s *Scanner) work(ctx context.Context, slot *atomic.Uint64, reports chan<- 
 		}
 		slot.Store(pos)
 		ip, port := s.cfg.Space.Index(s.cfg.Perm.At(pos))
-		addr := netip.AddrPortFrom(target.AddrOf(ip), port)
+		addr := netip.AddrPortFrom(ip.Netip(), port)
 		status, reason, ok := s.probe(ctx, addr)
 		if !ok {
 			return

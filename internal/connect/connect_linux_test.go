@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,35 +21,67 @@ import (
 	"github.com/trawlscan/trawl/pkg/result"
 )
 
-// silentPort returns a loopback port whose SYNs go unanswered, so connects
-// to it time out: a listener with a backlog of 0 whose accept queue is held
-// full by one connection that is never accepted. Linux drops SYNs to a
-// listener with a full accept queue. It skips the test if the kernel
-// answers anyway.
-func silentPort(t *testing.T) netip.AddrPort {
+// socket returns a TCP socket of host's family, closed when the test ends.
+func socket(t *testing.T, host netip.Addr) int {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	domain := unix.AF_INET
+	if host.Is6() {
+		domain = unix.AF_INET6
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	return fd
+}
+
+// sockaddr returns ap as a unix.Sockaddr of its family.
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())}
+	}
+	return &unix.SockaddrInet6{Addr: ap.Addr().As16(), Port: int(ap.Port())}
+}
+
+// sockname returns the local address fd is bound to.
+func sockname(t *testing.T, fd int) netip.AddrPort {
+	t.Helper()
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+	}
+	t.Fatalf("socket %d is bound to %T, not an IP address", fd, sa)
+	return netip.AddrPort{}
+}
+
+// silentPort returns a port of the loopback address host whose SYNs go
+// unanswered, so connects to it time out: a listener with a backlog of 0
+// whose accept queue is held full by one connection that is never
+// accepted. Linux drops SYNs to a listener with a full accept queue, for
+// IPv4 and IPv6 alike. It skips the test if the kernel answers anyway.
+func silentPort(t *testing.T, host netip.Addr) netip.AddrPort {
+	t.Helper()
+	fd := socket(t, host)
+	if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(host, 0))); err != nil {
 		t.Fatal(err)
 	}
 	if err := unix.Listen(fd, 0); err != nil {
 		t.Fatal(err)
 	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ap := netip.AddrPortFrom(netip.AddrFrom4(sa.(*unix.SockaddrInet4).Addr), uint16(sa.(*unix.SockaddrInet4).Port))
-	fill, err := net.DialTimeout("tcp4", ap.String(), time.Second)
+	ap := sockname(t, fd)
+	fill, err := net.DialTimeout("tcp", ap.String(), time.Second)
 	if err != nil {
 		t.Fatalf("fill the accept queue of %v: %v", ap, err)
 	}
 	t.Cleanup(func() { fill.Close() })
-	if c, err := net.DialTimeout("tcp4", ap.String(), 100*time.Millisecond); err == nil {
+	if c, err := net.DialTimeout("tcp", ap.String(), 100*time.Millisecond); err == nil {
 		c.Close()
 		t.Skipf("the kernel accepted a connect to %v past a full accept queue", ap)
 	} else if ne, ok := errors.AsType[net.Error](err); !ok || !ne.Timeout() {
@@ -57,38 +90,56 @@ func silentPort(t *testing.T) netip.AddrPort {
 	return ap
 }
 
-// TestFilteredTimeout checks real connect timeouts: retried Retries times,
-// then reported filtered.
-func TestFilteredTimeout(t *testing.T) {
-	silent := silentPort(t)
-	hosts := []netip.Addr{silent.Addr()}
-	sp, perm := newSpace(t, hosts, strconv.Itoa(int(silent.Port())))
-	const timeout = 150 * time.Millisecond
-	s, err := New(Config{Space: sp, Perm: perm, Timeout: timeout, Retries: 2, Filtered: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	began := time.Now()
-	got, err := collect(t, context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(began); d < 3*timeout || d > 3*timeout+time.Second {
-		t.Errorf("3 tries of %v took %v", timeout, d)
-	}
-	if got[silent] != result.StatusFiltered || len(got) != 1 {
-		t.Errorf("got %v, want %v filtered", got, silent)
-	}
-	if st := s.Stats(); st.Sent != 3 || st.Filtered != 1 {
-		t.Errorf("Stats = %+v, want 3 attempts and 1 filtered", st)
+// onLoopbacks runs f in a subtest on 127.0.0.1 and one on ::1, which skips
+// without it.
+func onLoopbacks(t *testing.T, f func(t *testing.T, host netip.Addr)) {
+	for _, host := range []netip.Addr{lo4, lo6} {
+		t.Run(host.String(), func(t *testing.T) {
+			if host.Is6() {
+				need6(t)
+			}
+			f(t, host)
+		})
 	}
 }
 
+// TestFilteredTimeout checks real connect timeouts, over IPv4 and IPv6:
+// retried Retries times, then reported filtered with no-response.
+func TestFilteredTimeout(t *testing.T) {
+	onLoopbacks(t, func(t *testing.T, host netip.Addr) {
+		silent := silentPort(t, host)
+		sp, perm := newSpace(t, []netip.Addr{host}, strconv.Itoa(int(silent.Port())))
+		const timeout = 150 * time.Millisecond
+		s, err := New(Config{Space: sp, Perm: perm, Timeout: timeout, Retries: 2, Filtered: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		began := time.Now()
+		got, reasons, err := collectReasons(t, context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(began); d < 3*timeout || d > 3*timeout+time.Second {
+			t.Errorf("3 tries of %v took %v", timeout, d)
+		}
+		if got[silent] != result.StatusFiltered || reasons[silent] != result.ReasonNoResponse || len(got) != 1 {
+			t.Errorf("got %v %v, want %v filtered no-response", got, reasons, silent)
+		}
+		if st := s.Stats(); st.Sent != 3 || st.Filtered != 1 || st.Unreachable != 0 {
+			t.Errorf("Stats = %+v, want 3 attempts and 1 filtered by timeout", st)
+		}
+	})
+}
+
 // TestCancelHungConnect checks that cancelling aborts a real connect that
-// would otherwise wait out a long timeout.
+// would otherwise wait out a long timeout, over IPv4 and IPv6.
 func TestCancelHungConnect(t *testing.T) {
-	silent := silentPort(t)
-	sp, perm := newSpace(t, []netip.Addr{silent.Addr()}, strconv.Itoa(int(silent.Port())))
+	onLoopbacks(t, testCancelHungConnect)
+}
+
+func testCancelHungConnect(t *testing.T, host netip.Addr) {
+	silent := silentPort(t, host)
+	sp, perm := newSpace(t, []netip.Addr{host}, strconv.Itoa(int(silent.Port())))
 	s, err := New(Config{Space: sp, Perm: perm, Timeout: time.Minute, Filtered: true})
 	if err != nil {
 		t.Fatal(err)
@@ -183,15 +234,49 @@ func TestFileLimitBackoff(t *testing.T) {
 	t.Logf("%d backoffs", st.Backoffs)
 }
 
+// fdConn is the syscall.RawConn of a bare descriptor, for control.
+type fdConn int
+
+func (c fdConn) Control(f func(fd uintptr)) error { f(uintptr(c)); return nil }
+func (fdConn) Read(func(fd uintptr) bool) error   { return errors.ErrUnsupported }
+func (fdConn) Write(func(fd uintptr) bool) error  { return errors.ErrUnsupported }
+
+// TestControlNoPort checks that control defers the choice of the source
+// port to connect time on sockets of both families: bound to port 0 after
+// control, a socket has no port yet, while one bound without it has one.
+func TestControlNoPort(t *testing.T) {
+	onLoopbacks(t, func(t *testing.T, host netip.Addr) {
+		network := "tcp4"
+		if host.Is6() {
+			network = "tcp6"
+		}
+		for _, withControl := range []bool{false, true} {
+			fd := socket(t, host)
+			if withControl {
+				if err := control(network, "", fdConn(fd)); err != nil {
+					t.Fatalf("control on an %s socket: %v", network, err)
+				}
+			}
+			if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(host, 0))); err != nil {
+				t.Fatal(err)
+			}
+			if port := sockname(t, fd).Port(); (port == 0) != withControl {
+				t.Errorf("control %v: bound to port %d; want 0 with control, an ephemeral port without", withControl, port)
+			}
+		}
+	})
+}
+
 // netnsEnv tells a re-executed test binary that it runs inside the
 // namespace TestNetnsFiltered made.
 const netnsEnv = "TRAWL_CONNECT_NETNS"
 
-// TestNetnsFiltered checks filtered ports made by a real firewall: in a
-// network namespace of its own, nftables drops SYNs to port 7 and rejects
-// those to port 8 with ICMP host unreachable. The scan runs in a copy of
-// the test binary started inside the namespace (TestInNetns). It needs
-// root, ip and nft.
+// TestNetnsFiltered checks filtered ports made by a real firewall, over
+// IPv4 and IPv6: in a network namespace of its own, nftables drops SYNs
+// to port 7, rejects those to port 8 with ICMP host unreachable or ICMPv6
+// address unreachable, and those to port 10 with ICMP or ICMPv6
+// administratively prohibited. The scan runs in a copy of the test binary
+// started inside the namespace (TestInNetns). It needs root, ip and nft.
 func TestNetnsFiltered(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create a network namespace")
@@ -211,11 +296,14 @@ func TestNetnsFiltered(t *testing.T) {
 	run("ip", "netns", "add", ns)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	run("ip", "-n", ns, "link", "set", "lo", "up")
-	ruleset := `table ip trawltest {
+	ruleset := `table inet trawltest {
 	chain out {
 		type filter hook output priority 0; policy accept;
 		tcp dport 7 drop
-		tcp dport 8 reject with icmp type host-unreachable
+		meta nfproto ipv4 tcp dport 8 reject with icmp type host-unreachable
+		meta nfproto ipv6 tcp dport 8 reject with icmpv6 type addr-unreachable
+		meta nfproto ipv4 tcp dport 10 reject with icmp type admin-prohibited
+		meta nfproto ipv6 tcp dport 10 reject with icmpv6 type admin-prohibited
 	}
 }`
 	nft := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
@@ -233,25 +321,61 @@ func TestNetnsFiltered(t *testing.T) {
 }
 
 // TestInNetns is the half of TestNetnsFiltered that runs inside the
-// namespace; it skips anywhere else.
+// namespace; it skips anywhere else. It scans 127.0.0.1 alone, then
+// 127.0.0.1 and ::1 in one space.
 func TestInNetns(t *testing.T) {
 	if os.Getenv(netnsEnv) == "" {
 		t.Skip("runs only inside TestNetnsFiltered's namespace")
 	}
-	// The reject must come back as EHOSTUNREACH at once, not as a timeout.
-	if c, err := net.DialTimeout("tcp4", "127.0.0.1:8", 100*time.Millisecond); err == nil {
-		c.Close()
-		t.Fatal("connect to the rejected port 8 succeeded")
-	} else if !errors.Is(err, syscall.EHOSTUNREACH) {
-		t.Fatalf("connect to the rejected port 8: %v, want EHOSTUNREACH", err)
+	t.Run("IPv4", func(t *testing.T) { testInNetns(t, []netip.Addr{lo4}) })
+	t.Run("mixed", func(t *testing.T) {
+		need6(t)
+		testInNetns(t, []netip.Addr{lo4, lo6})
+	})
+}
+
+func testInNetns(t *testing.T, hosts []netip.Addr) {
+	// The reject of a SYN to ::1 comes back while connect() still holds
+	// the socket, and Linux drops that first ICMPv6 error (nstat's
+	// TcpExtLockDroppedIcmps); the one for the SYN retransmitted after the
+	// initial RTO of 1 s gets through. ICMP for 127.0.0.1 is not delayed
+	// so, nor is either family's from a real network, which answers after
+	// connect() has returned.
+	timeout := 200 * time.Millisecond
+	if slices.ContainsFunc(hosts, netip.Addr.Is6) {
+		timeout = 1500 * time.Millisecond
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:80")
-	if err != nil {
-		t.Fatal(err)
+	want := map[netip.AddrPort]result.Result{}
+	for _, host := range hosts {
+		// Linux reports ICMP's administratively prohibited (code 13) as
+		// EHOSTUNREACH, ICMPv6's (code 1) as EACCES.
+		prohibited, reason := syscall.EHOSTUNREACH, result.ReasonHostUnreach
+		if host.Is6() {
+			prohibited, reason = syscall.EACCES, result.ReasonAdminProhibited
+		}
+		// The rejects must come back as errors, not as timeouts.
+		for port, errno := range map[uint16]syscall.Errno{8: syscall.EHOSTUNREACH, 10: prohibited} {
+			ap := netip.AddrPortFrom(host, port)
+			if c, err := net.DialTimeout("tcp", ap.String(), timeout); err == nil {
+				c.Close()
+				t.Fatalf("connect to the rejected %v succeeded", ap)
+			} else if !errors.Is(err, errno) {
+				t.Fatalf("connect to the rejected %v: %v, want %v", ap, err, errno)
+			}
+		}
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(host, 80).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		want[netip.AddrPortFrom(host, 7)] = result.Result{Status: result.StatusFiltered, Reason: result.ReasonNoResponse}
+		want[netip.AddrPortFrom(host, 8)] = result.Result{Status: result.StatusFiltered, Reason: result.ReasonHostUnreach}
+		want[netip.AddrPortFrom(host, 9)] = result.Result{Status: result.StatusClosed, Reason: result.ReasonConnRefused}
+		want[netip.AddrPortFrom(host, 10)] = result.Result{Status: result.StatusFiltered, Reason: reason}
+		want[netip.AddrPortFrom(host, 80)] = result.Result{Status: result.StatusOpen, Reason: result.ReasonSYNACK}
 	}
-	defer ln.Close()
-	sp, perm := newSpace(t, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, "7-9,80")
-	s, err := New(Config{Space: sp, Perm: perm, Timeout: 200 * time.Millisecond, Retries: 1, Closed: true, Filtered: true})
+	sp, perm := newSpace(t, hosts, "7-10,80")
+	s, err := New(Config{Space: sp, Perm: perm, Timeout: timeout, Retries: 1, Closed: true, Filtered: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,20 +383,18 @@ func TestInNetns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lo := netip.MustParseAddr("127.0.0.1")
-	want := map[netip.AddrPort]result.Result{
-		netip.AddrPortFrom(lo, 7):  {Status: result.StatusFiltered, Reason: result.ReasonNoResponse},
-		netip.AddrPortFrom(lo, 8):  {Status: result.StatusFiltered, Reason: result.ReasonHostUnreach},
-		netip.AddrPortFrom(lo, 9):  {Status: result.StatusClosed, Reason: result.ReasonConnRefused},
-		netip.AddrPortFrom(lo, 80): {Status: result.StatusOpen, Reason: result.ReasonSYNACK},
+	if len(got) != len(want) {
+		t.Errorf("got %d results, want %d", len(got), len(want))
 	}
 	for ap, w := range want {
 		if got[ap] != w.Status || reasons[ap] != w.Reason {
 			t.Errorf("%v: got %v %q, want %v %q", ap, got[ap], reasons[ap], w.Status, w.Reason)
 		}
 	}
-	// Port 7 is tried twice; port 8's unreachable is an answer.
-	wantStats := Stats{Total: 4, Position: 4, Sent: 5, Open: 1, Closed: 1, Filtered: 2, Unreachable: 1}
+	// On each host port 7 is tried twice; the unreachables of ports 8 and
+	// 10 are answers.
+	n := uint64(len(hosts))
+	wantStats := Stats{Total: 5 * n, Position: 5 * n, Sent: 6 * n, Open: n, Closed: n, Filtered: 3 * n, Unreachable: 2 * n}
 	if st := s.Stats(); st != wantStats {
 		t.Errorf("Stats = %+v, want %+v", st, wantStats)
 	}

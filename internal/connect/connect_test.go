@@ -20,14 +20,17 @@ import (
 	"github.com/trawlscan/trawl/pkg/target"
 )
 
-// newSpace returns the space of hosts × ports and a permutation of it.
+// newSpace returns the space of hosts × ports and a permutation of it,
+// the hosts parsed as target tokens, as the command line gives them.
 func newSpace(t testing.TB, hosts []netip.Addr, ports string) (*target.Space, *target.Permutation) {
 	t.Helper()
-	var rs []target.Range
-	for _, h := range hosts {
-		a := h.As4()
-		ip := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-		rs = append(rs, target.Range{First: ip, Last: ip})
+	tokens := make([]string, len(hosts))
+	for i, h := range hosts {
+		tokens[i] = h.String()
+	}
+	rs, err := target.ParseTargets(tokens)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ps, err := target.ParsePorts(ports)
 	if err != nil {
@@ -53,6 +56,43 @@ func loopbackHosts(t *testing.T) []netip.Addr {
 	return append(hosts, netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3"))
 }
 
+// lo4 and lo6 are the IPv4 and IPv6 loopback addresses.
+var (
+	lo4 = netip.MustParseAddr("127.0.0.1")
+	lo6 = netip.IPv6Loopback()
+)
+
+// need6 skips the test unless ::1 takes a listener: the kernel has IPv6
+// and lo has ::1 (see ip -6 addr show lo).
+func need6(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback (is ::1 on lo? ip -6 addr show lo): %v", err)
+	}
+	ln.Close()
+}
+
+// forFamilies runs f in three subtests: on the IPv4 hosts v4, on ::1, and
+// on both mixed in one space. The last two skip without ::1.
+func forFamilies(t *testing.T, v4 []netip.Addr, f func(t *testing.T, hosts []netip.Addr)) {
+	for _, fam := range []struct {
+		name  string
+		hosts []netip.Addr
+	}{
+		{"IPv4", v4},
+		{"IPv6", []netip.Addr{lo6}},
+		{"mixed", append(slices.Clone(v4), lo6)},
+	} {
+		t.Run(fam.name, func(t *testing.T) {
+			if slices.ContainsFunc(fam.hosts, netip.Addr.Is6) {
+				need6(t)
+			}
+			f(t, fam.hosts)
+		})
+	}
+}
+
 // plant finds a block of n ports, below the ephemeral range, that is free on
 // every host: it listens on all of them and then closes all but those that
 // open chooses, which stay open until the test ends. It returns the block
@@ -67,7 +107,7 @@ func plant(t testing.TB, hosts []netip.Addr, n int, open func(host, k int) bool)
 		for h, host := range hosts {
 			for k := range n {
 				ap := netip.AddrPortFrom(host, uint16(base+k))
-				ln, err := net.Listen("tcp4", ap.String())
+				ln, err := net.Listen("tcp", ap.String())
 				if err != nil {
 					free = false
 					break
@@ -109,12 +149,13 @@ func collect(t *testing.T, ctx context.Context, s *Scanner) (map[netip.AddrPort]
 var connectReasons = map[result.Status][]result.Reason{
 	result.StatusOpen:     {result.ReasonSYNACK},
 	result.StatusClosed:   {result.ReasonConnRefused},
-	result.StatusFiltered: {result.ReasonNoResponse, result.ReasonHostUnreach, result.ReasonNetUnreach, result.ReasonProtoUnreach},
+	result.StatusFiltered: {result.ReasonNoResponse, result.ReasonHostUnreach, result.ReasonNetUnreach, result.ReasonProtoUnreach, result.ReasonAdminProhibited},
 }
 
 // collectReasons is collect that also returns the reasons, failing the
-// test on a reason that does not go with its status or a reason TTL,
-// which a connect() scan cannot know.
+// test on a reason that does not go with its status, on a reason TTL,
+// which a connect() scan cannot know, and on an IPv4-mapped or zoned
+// address: an IPv6 target is reported as plain IPv6.
 func collectReasons(t *testing.T, ctx context.Context, s *Scanner) (map[netip.AddrPort]result.Status, map[netip.AddrPort]result.Reason, error) {
 	t.Helper()
 	got, reasons := map[netip.AddrPort]result.Status{}, map[netip.AddrPort]result.Reason{}
@@ -129,67 +170,77 @@ func collectReasons(t *testing.T, ctx context.Context, s *Scanner) (map[netip.Ad
 		if !slices.Contains(connectReasons[r.Status], r.Reason) {
 			t.Errorf("result %+v: reason %q does not go with %v", r, r.Reason, r.Status)
 		}
+		if !r.IP.IsValid() || r.IP.Is4In6() || r.IP.Zone() != "" {
+			t.Errorf("result %+v: address %v is not plain IPv4 or IPv6", r, r.IP)
+		}
 		got[ap], reasons[ap] = r.Status, r.Reason
 	})
 	return got, reasons, err
 }
 
+// TestScanLoopback scans listeners on 127.0.0.0/8 and ::1, each family
+// alone and both in one space: every planted listener is open with
+// syn-ack, and every other port is closed with conn-refused.
 func TestScanLoopback(t *testing.T) {
-	hosts := loopbackHosts(t)
-	const n = 64
-	ports, truth := plant(t, hosts, n, func(h, k int) bool { return (k*7+h*3)%11 == 0 })
-	sp, perm := newSpace(t, hosts, ports)
-	for _, tc := range []struct {
-		name        string
-		concurrency int
-		closed      bool
-	}{
-		{"default", 0, true},
-		{"concurrency 1", 1, false},
-		{"concurrency 5", 5, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := New(Config{Space: sp, Perm: perm, Concurrency: tc.concurrency, Closed: tc.closed, Timeout: 5 * time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := collect(t, context.Background(), s)
-			if err != nil {
-				t.Fatalf("Run: %v", err)
-			}
-			total := uint64(len(hosts) * n)
-			for ap := range truth {
-				if got[ap] != result.StatusOpen {
-					t.Errorf("%v: got %v, want open", ap, got[ap])
+	forFamilies(t, loopbackHosts(t), func(t *testing.T, hosts []netip.Addr) {
+		const n = 64
+		ports, truth := plant(t, hosts, n, func(h, k int) bool { return (k*7+h*3)%11 == 0 })
+		sp, perm := newSpace(t, hosts, ports)
+		for _, tc := range []struct {
+			name        string
+			concurrency int
+			closed      bool
+		}{
+			{"default", 0, true},
+			{"concurrency 1", 1, false},
+			{"concurrency 5", 5, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s, err := New(Config{Space: sp, Perm: perm, Concurrency: tc.concurrency, Closed: tc.closed, Timeout: 5 * time.Second})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			for ap, st := range got {
-				if truth[ap] {
-					continue
+				got, reasons, err := collectReasons(t, context.Background(), s)
+				if err != nil {
+					t.Fatalf("Run: %v", err)
 				}
-				if !tc.closed || st != result.StatusClosed {
-					t.Errorf("%v: got %v, want closed and only if asked for", ap, st)
+				total := uint64(len(hosts) * n)
+				for ap := range truth {
+					if got[ap] != result.StatusOpen || reasons[ap] != result.ReasonSYNACK {
+						t.Errorf("%v: got %v %q, want open syn-ack", ap, got[ap], reasons[ap])
+					}
 				}
-			}
-			if tc.closed && uint64(len(got)) != total {
-				t.Errorf("got %d results, want one per probe, %d", len(got), total)
-			}
-			want := Stats{Total: total, Position: total, Sent: total, Open: uint64(len(truth)), Closed: total - uint64(len(truth))}
-			if st := s.Stats(); st != want {
-				t.Errorf("Stats = %+v, want %+v", st, want)
-			}
-			if r := s.Resume(); r != perm.Len() {
-				t.Errorf("Resume = %d after a full run, want %d", r, perm.Len())
-			}
-		})
-	}
+				for ap, st := range got {
+					if truth[ap] {
+						continue
+					}
+					if !tc.closed || st != result.StatusClosed || reasons[ap] != result.ReasonConnRefused {
+						t.Errorf("%v: got %v %q, want closed conn-refused and only if asked for", ap, st, reasons[ap])
+					}
+				}
+				if tc.closed && uint64(len(got)) != total {
+					t.Errorf("got %d results, want one per probe, %d", len(got), total)
+				}
+				want := Stats{Total: total, Position: total, Sent: total, Open: uint64(len(truth)), Closed: total - uint64(len(truth))}
+				if st := s.Stats(); st != want {
+					t.Errorf("Stats = %+v, want %+v", st, want)
+				}
+				if r := s.Resume(); r != perm.Len() {
+					t.Errorf("Resume = %d after a full run, want %d", r, perm.Len())
+				}
+			})
+		}
+	})
 }
 
 // TestCancelResume interrupts a scan, resumes it from Resume and checks
 // that the two runs together find what one run finds, and that every
 // position before Resume was reported by the first.
 func TestCancelResume(t *testing.T) {
-	hosts := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	forFamilies(t, []netip.Addr{lo4}, testCancelResume)
+}
+
+func testCancelResume(t *testing.T, hosts []netip.Addr) {
 	const n = 400
 	ports, truth := plant(t, hosts, n, func(_, k int) bool { return k%37 == 5 })
 	sp, perm := newSpace(t, hosts, ports)
@@ -216,7 +267,7 @@ func TestCancelResume(t *testing.T) {
 	}
 	for pos := uint64(start); pos < resume; pos++ {
 		ip, port := sp.Index(perm.At(pos))
-		ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), port)
+		ap := netip.AddrPortFrom(ip.Netip(), port)
 		if _, ok := first[ap]; !ok {
 			t.Errorf("position %d (%v) is before Resume but was not reported", pos, ap)
 		}
@@ -239,7 +290,7 @@ func TestCancelResume(t *testing.T) {
 	}
 	for pos := uint64(start); pos < perm.Len(); pos++ {
 		ip, port := sp.Index(perm.At(pos))
-		ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), port)
+		ap := netip.AddrPortFrom(ip.Netip(), port)
 		want := result.StatusClosed
 		if truth[ap] {
 			want = result.StatusOpen
@@ -250,20 +301,24 @@ func TestCancelResume(t *testing.T) {
 	}
 }
 
-// fakeDial answers by port from a script of errors, one per attempt; the
-// last entry repeats, and a nil entry connects.
+// fakeDial answers by port from a script of errors, one per attempt at
+// each address; the last entry repeats, and a nil entry connects.
 type fakeDial struct {
 	mu     sync.Mutex
 	script map[uint16][]error
-	calls  map[uint16]int
+	calls  map[netip.AddrPort]int
+}
+
+func newFakeDial(script map[uint16][]error) *fakeDial {
+	return &fakeDial{script: script, calls: map[netip.AddrPort]int{}}
 }
 
 func (f *fakeDial) dial(_ context.Context, addr netip.AddrPort) (net.Conn, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	steps := f.script[addr.Port()]
-	i := min(f.calls[addr.Port()], len(steps)-1)
-	f.calls[addr.Port()]++
+	i := min(f.calls[addr], len(steps)-1)
+	f.calls[addr]++
 	if steps[i] != nil {
 		return nil, steps[i]
 	}
@@ -298,12 +353,16 @@ func TestOutcomes(t *testing.T) {
 		{10, []error{errnoErr(syscall.ENETUNREACH)}, result.StatusFiltered, result.ReasonNetUnreach, 1},
 		{11, []error{errTimeout, errTimeout, errnoErr(syscall.EHOSTUNREACH)}, result.StatusFiltered, result.ReasonHostUnreach, 3},
 		{12, []error{errnoErr(syscall.ENOPROTOOPT)}, result.StatusFiltered, result.ReasonProtoUnreach, 1},
+		{13, []error{errnoErr(syscall.EACCES)}, result.StatusFiltered, result.ReasonAdminProhibited, 1},
 	}
-	f := &fakeDial{script: map[uint16][]error{}, calls: map[uint16]int{}}
+	f := newFakeDial(map[uint16][]error{})
 	for _, tc := range tests {
 		f.script[tc.port] = tc.steps
 	}
-	sp, perm := newSpace(t, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, "1-12")
+	// Both families: the outcome depends on the error alone, and the
+	// results carry each target's own address.
+	hosts := []netip.Addr{lo4, lo6}
+	sp, perm := newSpace(t, hosts, "1-13")
 	s, err := New(Config{Space: sp, Perm: perm, Retries: 2, Closed: true, Filtered: true})
 	if err != nil {
 		t.Fatal(err)
@@ -313,25 +372,29 @@ func TestOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		ap := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), tc.port)
-		if got[ap] != tc.want || reasons[ap] != tc.reason {
-			t.Errorf("port %d: got %v %q, want %v %q", tc.port, got[ap], reasons[ap], tc.want, tc.reason)
-		}
-		if f.calls[tc.port] != tc.calls {
-			t.Errorf("port %d: %d attempts, want %d", tc.port, f.calls[tc.port], tc.calls)
+	for _, host := range hosts {
+		for _, tc := range tests {
+			ap := netip.AddrPortFrom(host, tc.port)
+			if got[ap] != tc.want || reasons[ap] != tc.reason {
+				t.Errorf("%v: got %v %q, want %v %q", ap, got[ap], reasons[ap], tc.want, tc.reason)
+			}
+			if f.calls[ap] != tc.calls {
+				t.Errorf("%v: %d attempts, want %d", ap, f.calls[ap], tc.calls)
+			}
 		}
 	}
-	want := Stats{Total: 12, Position: 12, Sent: 1 + 1 + 3 + 2 + 1 + 1 + 1 + 2 + 3 + 1 + 3 + 1, Open: 2, Closed: 3, Filtered: 6, Unreachable: 4, Errors: 1, Backoffs: 3}
+	one := Stats{Total: 13, Position: 13, Sent: 1 + 1 + 3 + 2 + 1 + 1 + 1 + 2 + 3 + 1 + 3 + 1 + 1, Open: 2, Closed: 3, Filtered: 7, Unreachable: 5, Errors: 1, Backoffs: 3}
+	want := Stats{Total: 2 * one.Total, Position: 2 * one.Position, Sent: 2 * one.Sent, Open: 2 * one.Open, Closed: 2 * one.Closed,
+		Filtered: 2 * one.Filtered, Unreachable: 2 * one.Unreachable, Errors: 2 * one.Errors, Backoffs: 2 * one.Backoffs}
 	if st := s.Stats(); st != want {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}
 }
 
 func TestOnlyAskedStatuses(t *testing.T) {
-	f := &fakeDial{script: map[uint16][]error{
+	f := newFakeDial(map[uint16][]error{
 		1: {nil}, 2: {errnoErr(syscall.ECONNREFUSED)}, 3: {errTimeout},
-	}, calls: map[uint16]int{}}
+	})
 	sp, perm := newSpace(t, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, "1-3")
 	for _, tc := range []struct {
 		closed, filtered bool
@@ -438,7 +501,7 @@ func TestNewErrors(t *testing.T) {
 		{"negative timeout", Config{Space: sp, Perm: perm, Timeout: -time.Second}},
 		{"negative retries", Config{Space: sp, Perm: perm, Retries: -1}},
 		{"negative rate", Config{Space: sp, Perm: perm, Rate: -1}},
-		{"IPv6 source", Config{Space: sp, Perm: perm, Source: netip.MustParseAddr("::1")}},
+		{"IPv4-mapped source", Config{Space: sp, Perm: perm, Source: netip.MustParseAddr("::ffff:127.0.0.1")}},
 	} {
 		if _, err := New(tc.cfg); err == nil {
 			t.Errorf("%s: New succeeded, want an error", tc.name)
@@ -470,36 +533,92 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestSourceBind binds connections to a source address: those to targets
+// of its family leave from it, and those to targets of the other family
+// from the kernel's choice, which for a loopback target is the target.
 func TestSourceBind(t *testing.T) {
-	hosts := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
-	ports, truth := plant(t, hosts, 8, func(_, k int) bool { return k == 3 })
-	sp, perm := newSpace(t, hosts, ports)
-	s, err := New(Config{Space: sp, Perm: perm, Source: netip.MustParseAddr("127.0.0.1")})
-	if err != nil {
-		t.Fatal(err)
+	src4 := lo4
+	if v4 := loopbackHosts(t); len(v4) > 1 {
+		// A source the kernel would not choose for 127.0.0.1 by itself.
+		src4 = v4[1]
 	}
-	got, err := collect(t, context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(truth) || s.Stats().Closed != 7 {
-		t.Errorf("got %v and %+v, want the one open port %v", got, s.Stats(), truth)
+	for _, tc := range []struct {
+		name   string
+		source netip.Addr
+		hosts  []netip.Addr
+	}{
+		{"IPv4 source", src4, []netip.Addr{lo4}},
+		{"IPv4 source, mixed", src4, []netip.Addr{lo4, lo6}},
+		{"IPv6 source", lo6, []netip.Addr{lo6}},
+		{"IPv6 source, mixed", lo6, []netip.Addr{lo4, lo6}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if slices.ContainsFunc(tc.hosts, netip.Addr.Is6) {
+				need6(t)
+			}
+			ports, truth := plant(t, tc.hosts, 8, func(_, k int) bool { return k == 3 })
+			sp, perm := newSpace(t, tc.hosts, ports)
+			s, err := New(Config{Space: sp, Perm: perm, Source: tc.source})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			from := map[netip.AddrPort]netip.Addr{}
+			s.dial = func(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+				c, err := s.netDial(ctx, addr)
+				if err == nil {
+					mu.Lock()
+					from[addr] = c.LocalAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+					mu.Unlock()
+				}
+				return c, err
+			}
+			got, err := collect(t, context.Background(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := s.Stats(); len(got) != len(truth) || st.Closed != uint64(7*len(tc.hosts)) || st.Errors != 0 {
+				t.Errorf("got %v and %+v, want the open ports %v and the rest closed", got, st, truth)
+			}
+			for ap := range truth {
+				want := ap.Addr()
+				if ap.Addr().Is4() == tc.source.Is4() {
+					want = tc.source
+				}
+				if from[ap] != want {
+					t.Errorf("%v: connected from %v, want %v", ap, from[ap], want)
+				}
+			}
+		})
 	}
 }
 
+// BenchmarkLoopback measures connects per second to 256 ports of
+// 127.0.0.1, one in 16 open, and the same on ::1.
 func BenchmarkLoopback(b *testing.B) {
-	hosts := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
-	ports, _ := plant(b, hosts, 256, func(_, k int) bool { return k%16 == 0 })
-	sp, perm := newSpace(b, hosts, ports)
-	b.ReportAllocs()
-	for b.Loop() {
-		s, err := New(Config{Space: sp, Perm: perm, Concurrency: 64})
-		if err != nil {
-			b.Fatal(err)
+	for _, host := range []netip.Addr{lo4, lo6} {
+		name := "IPv4"
+		if host.Is6() {
+			name = "IPv6"
 		}
-		if err := s.Run(context.Background(), nil); err != nil {
-			b.Fatal(err)
-		}
+		b.Run(name, func(b *testing.B) {
+			if host.Is6() {
+				need6(b)
+			}
+			hosts := []netip.Addr{host}
+			ports, _ := plant(b, hosts, 256, func(_, k int) bool { return k%16 == 0 })
+			sp, perm := newSpace(b, hosts, ports)
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := New(Config{Space: sp, Perm: perm, Concurrency: 64})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Run(context.Background(), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)*float64(sp.Len())/b.Elapsed().Seconds(), "connects/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)*float64(sp.Len())/b.Elapsed().Seconds(), "connects/s")
 }

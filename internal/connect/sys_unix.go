@@ -42,20 +42,27 @@ func classifyErrno(err error) (outcome, result.Reason) {
 	}
 	switch errno {
 	case syscall.ECONNREFUSED:
-		// A RST, or, on Linux, an ICMP port unreachable.
+		// A RST, or, on Linux, an ICMP or ICMPv6 port unreachable.
 		return outClosed, result.ReasonConnRefused
 	case syscall.ETIMEDOUT, syscall.EHOSTDOWN:
 		// No answer: nmap calls it filtered.
 		return outFiltered, result.ReasonNoResponse
 	case syscall.EHOSTUNREACH:
 		// An ICMP host unreachable or prohibited (Linux maps codes 1,
-		// 10 and 13 here), or no route: filtered too.
+		// 10 and 13 here), an ICMPv6 address unreachable (code 3), or no
+		// route: filtered too.
 		return outFiltered, result.ReasonHostUnreach
 	case syscall.ENETUNREACH:
 		return outFiltered, result.ReasonNetUnreach
 	case syscall.ENOPROTOOPT:
 		// An ICMP protocol unreachable, on Linux.
 		return outFiltered, result.ReasonProtoUnreach
+	case syscall.EACCES:
+		// An ICMPv6 administratively prohibited, failed policy or reject
+		// route (codes 1, 5 and 6), on Linux, or a local prohibit route;
+		// nmap's admin-prohibited. IPv4's prohibitions come as
+		// EHOSTUNREACH or ENETUNREACH.
+		return outFiltered, result.ReasonAdminProhibited
 	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
 		syscall.EADDRNOTAVAIL, syscall.EAGAIN:
 		// Out of descriptors, buffers or ephemeral ports (older kernels

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -24,17 +23,25 @@ import (
 // target lists with excludes, port lists, shards, resume points and chunk
 // widths, with one and with two senders.
 func TestEveryProbeOncePerTry(t *testing.T) {
-	spaces := []struct{ targets, excludes, ports string }{
-		{"198.18.0.0/30", "", "80"},
-		{"198.18.0.0/29", "198.18.0.3", "22,80,443"},
-		{"198.18.0.1-198.18.0.13 198.18.1.7", "198.18.0.4-198.18.0.6", "1-5,7,1000-1002"},
-		{"198.18.0.0/24", "198.18.0.128/26", "1,65535"},
-	}
-	if testing.Short() {
-		spaces = spaces[:2]
+	spaces := []struct {
+		targets, excludes, ports string
+		short                    bool // run with -short too
+	}{
+		{"198.18.0.0/30", "", "80", true},
+		{"198.18.0.0/29", "198.18.0.3", "22,80,443", true},
+		{"198.18.0.1-198.18.0.13 198.18.1.7", "198.18.0.4-198.18.0.6", "1-5,7,1000-1002", false},
+		{"198.18.0.0/24", "198.18.0.128/26", "1,65535", false},
+		// IPv4 and IPv6 mixed, each family with its own source.
+		{"198.18.0.0/29 2001:db8::/125", "198.18.0.3 2001:db8::5", "22,80,443", true},
+		{"2001:db8::fffe-2001:db8::1:3 198.18.0.1-198.18.0.13 2001:db8:1::7", "198.18.0.4-198.18.0.6 2001:db8::1:0", "1-5,7,1000-1002", false},
+		// IPv6 alone, from an IPv6 source alone.
+		{"2001:db8::/126", "", "80", false},
 	}
 	cases, probes := 0, 0
 	for _, sp := range spaces {
+		if testing.Short() && !sp.short {
+			continue
+		}
 		space := newTestSpace(t, sp.targets, sp.excludes, sp.ports)
 		n := space.Len()
 		perm := target.NewPermutation(n, 77)
@@ -77,7 +84,7 @@ func runSilent(t *testing.T, space *target.Space, perm *target.Permutation, star
 	fn := &silentNet{probes: sent}
 	cfg := Config{
 		Space: space, Perm: perm, Start: start, End: end,
-		Source: netip.MustParseAddr("198.19.0.1"), SourcePort: 61000, Key: syncookie.Key{K0: 3, K1: 4},
+		Sources: familySources(space), SourcePort: 61000, Key: syncookie.Key{K0: 3, K1: 4},
 		Retries: retries, Wait: time.Millisecond, Filtered: true,
 	}
 	var ss []*netio.Sender
@@ -105,6 +112,25 @@ func runSilent(t *testing.T, space *target.Space, perm *target.Permutation, star
 	}
 }
 
+// Source addresses of each family for the tests.
+var (
+	src4 = netip.MustParseAddr("198.19.0.1")
+	src6 = netip.MustParseAddr("2001:db8:ff::1")
+)
+
+// familySources returns the steps that send a space's IPv4 probes from
+// src4 and its IPv6 probes from src6: one source a family.
+func familySources(space *target.Space) []SourceFrom {
+	var steps []SourceFrom
+	if space.Has4() {
+		steps = append(steps, SourceFrom{First: target.V4(0), Source: src4})
+	}
+	if space.Has6() {
+		steps = append(steps, SourceFrom{First: target.FromNetip(netip.MustParseAddr("2001::")), Source: src6})
+	}
+	return steps
+}
+
 // silentNet is a network that answers nothing; it counts the probes
 // written to it.
 type silentNet struct {
@@ -116,7 +142,8 @@ func (f *silentNet) WriteBatch(pkts [][]byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, p := range pkts {
-		f.probes[netip.AddrPortFrom(netip.AddrFrom4([4]byte(p[16:20])), binary.BigEndian.Uint16(p[22:]))]++
+		pr := probeOf(p)
+		f.probes[netip.AddrPortFrom(pr.dst.Netip(), pr.dport)]++
 	}
 	return len(pkts), nil
 }
@@ -135,7 +162,7 @@ func checkOncePerTry(t *testing.T, name string, space *target.Space, sent map[ne
 	t.Helper()
 	for i := range space.Len() {
 		ip, port := space.Index(i)
-		ap := netip.AddrPortFrom(target.AddrOf(ip), port)
+		ap := netip.AddrPortFrom(ip.Netip(), port)
 		if sent[ap] != tries {
 			t.Fatalf("%s: %v sent %d times, want %d", name, ap, sent[ap], tries)
 		}
@@ -146,7 +173,7 @@ func checkOncePerTry(t *testing.T, name string, space *target.Space, sent map[ne
 	}
 }
 
-func newTestSpace(t *testing.T, targets, excludes, ports string) *target.Space {
+func newTestSpace(t testing.TB, targets, excludes, ports string) *target.Space {
 	t.Helper()
 	inc, err := target.ParseTargets(strings.Fields(targets))
 	if err != nil {

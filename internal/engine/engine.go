@@ -40,11 +40,11 @@ type Config struct {
 	SourcePort uint16
 	// Sources, if not empty, gives each probe the source address of the
 	// route to its target, for targets routed through several interfaces
-	// or from several addresses: in steps sorted by First, with at most
-	// netio.MaxSources distinct addresses; the first step's address also
-	// goes to any target before it. It overrides Source. Replies are
-	// valid to any of the addresses, each checked against the cookie
-	// computed with it.
+	// or from several addresses: in steps sorted by First, each source of
+	// its First's family, with at most netio.MaxSources distinct
+	// addresses; a target before every step of its family goes from the
+	// family's first source. It overrides Source. Replies are valid to any
+	// of the addresses, each checked against the cookie computed with it.
 	Sources []SourceFrom
 	// Key is the cookie key; it must be the same for senders and receiver.
 	Key syncookie.Key
@@ -117,8 +117,7 @@ type Engine struct {
 	cfg     Config
 	senders []*netio.Sender
 	capture netio.Capture
-	tpl     *packet.Template // srcs.tpls[0]
-	src     uint32           // srcs.addrs[0]
+	src     target.Addr // srcs.addrs[0]
 	srcs    sources
 	total   uint64
 	win     *window
@@ -166,13 +165,16 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Space.Has4() && srcs.def4 < 0 || cfg.Space.Has6() && srcs.def6 < 0 {
+		return nil, errors.New("engine: every address family of the space needs a source address")
+	}
 	total := cfg.End - cfg.Start
 	// A probe's state must outlive its last try by Wait, and its tries
 	// are a retry delay apart.
 	delay := retryDelay(cfg.Wait)
 	width := chunkWidth(cfg.Rate, time.Duration(cfg.Retries)*delay+cfg.Wait)
 	e := &Engine{
-		cfg: cfg, senders: senders, capture: capture, tpl: srcs.tpls[0], src: srcs.addrs[0], srcs: srcs, total: total,
+		cfg: cfg, senders: senders, capture: capture, src: srcs.addrs[0], srcs: srcs, total: total,
 		win:     newWindow(cfg.Start, cfg.End, width, cfg.Retries, delay, cfg.Wait, len(senders)),
 		allDone: make(chan struct{}),
 	}
@@ -325,12 +327,25 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 		// batch per millisecond.
 		batch = min(batch, max(1, uint64(time.Millisecond/p.Per())))
 	}
-	buf := make([]byte, int(batch)*packet.SYNLen)
-	pkts := make([][]byte, 0, batch)
-	space, perm, key := e.cfg.Space, e.cfg.Perm, e.cfg.Key
-	// With one source every probe has it; with several, each takes its
-	// target's, looked up by a branch that one source never takes.
-	src, tpl, steps := e.src, e.tpl, e.srcs.firsts != nil
+	buf := make([]byte, int(batch)*packet.SYN6Len)
+	// A batch goes IPv4 probes first, then IPv6 ones: a raw socket sends
+	// one family a call.
+	pkts, pkts6 := make([][]byte, 0, batch), make([][]byte, 0, batch)
+	space, perm, key, sport := e.cfg.Space, e.cfg.Perm, e.cfg.Key, e.cfg.SourcePort
+	// With one source a family, every probe of that family has it; with
+	// several, each takes its target's, looked up by a branch that one
+	// source never takes.
+	steps := e.srcs.firsts != nil
+	var src4 uint32
+	var tpl4 *packet.Template
+	if k := e.srcs.def4; k >= 0 {
+		src4, tpl4 = e.srcs.addrs[k].V4(), e.srcs.tpls[k]
+	}
+	var src6 target.Addr
+	var tpl6 *packet.Template6
+	if k := e.srcs.def6; k >= 0 {
+		src6, tpl6 = e.srcs.addrs[k], e.srcs.tpl6s[k]
+	}
 	idleTimer := time.NewTimer(time.Hour)
 	idleTimer.Stop()
 	for !e.isAllDone() {
@@ -350,20 +365,31 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 			}
 			continue
 		}
-		pkts = pkts[:0]
+		pkts, pkts6 = pkts[:0], pkts6[:0]
 		for pos := wk.lo; pos < wk.hi; pos++ {
 			if wk.p.try > 0 && wk.p.ch.has(pos) {
 				continue
 			}
 			ip, port := space.Index(perm.At(pos))
+			off := (len(pkts) + len(pkts6)) * packet.SYN6Len
+			if ip.Is4() {
+				if steps {
+					k := e.srcs.of(ip)
+					src4, tpl4 = e.srcs.addrs[k].V4(), e.srcs.tpls[k]
+				}
+				dst := ip.V4()
+				seq := syncookie.Compute(key, src4, dst, sport, port)
+				pkts = append(pkts, tpl4.Put(buf[off:off+packet.SYNLen], dst, port, seq))
+				continue
+			}
 			if steps {
 				k := e.srcs.of(ip)
-				src, tpl = e.srcs.addrs[k], e.srcs.tpls[k]
+				src6, tpl6 = e.srcs.addrs[k], e.srcs.tpl6s[k]
 			}
-			seq := syncookie.Compute(key, src, ip, e.cfg.SourcePort, port)
-			off := len(pkts) * packet.SYNLen
-			pkts = append(pkts, tpl.Put(buf[off:off+packet.SYNLen], ip, port, seq))
+			seq := syncookie.Compute6(key, src6, ip, sport, port)
+			pkts6 = append(pkts6, tpl6.Put(buf[off:off+packet.SYN6Len], ip, port, seq))
 		}
+		pkts = append(pkts, pkts6...)
 		// A batch not sent for a failure or cancellation stays claimed,
 		// so that Resume stays below it.
 		if len(pkts) > 0 {
@@ -449,7 +475,7 @@ func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 			for ; e.cfg.Filtered && unanswered != 0; unanswered &= unanswered - 1 {
 				pos := lo + uint64(bits.TrailingZeros64(unanswered))
 				ip, port := e.cfg.Space.Index(e.cfg.Perm.At(pos))
-				out(result.Result{IP: target.AddrOf(ip), Port: port, Status: result.StatusFiltered, Reason: result.ReasonNoResponse, Time: now})
+				out(result.Result{IP: ip.Netip(), Port: port, Status: result.StatusFiltered, Reason: result.ReasonNoResponse, Time: now})
 			}
 		}
 		e.silent.Add(silent)
@@ -464,14 +490,22 @@ func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 // quote the cookie as its probe's sequence number, and is checked against
 // the quoted addresses and ports, which the decoder puts in Src and Dst.
 // With several source addresses, a reply may be to any of them, and its
-// cookie is computed with the one it is to.
+// cookie is computed with the one it is to. A reply to an address of the
+// other family than its target's answers no probe we sent: the cookie of
+// the target's family would take the wrong source's bits (an IPv4 cookie
+// an IPv6 source's low 32), so it is invalid before any cookie is checked.
 func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
-	if r.DstPort != e.cfg.SourcePort || (r.DstIP != e.src && !e.srcs.has(r.DstIP)) {
+	if r.DstPort != e.cfg.SourcePort || r.SrcIP.Is4() != r.DstIP.Is4() || (r.DstIP != e.src && !e.srcs.has(r.DstIP)) {
 		e.invalid.Add(1)
 		return
 	}
-	cookie := syncookie.Compute(e.cfg.Key, r.DstIP, r.SrcIP, e.cfg.SourcePort, r.SrcPort)
-	res := result.Result{IP: target.AddrOf(r.SrcIP), Port: r.SrcPort}
+	var cookie uint32
+	if r.SrcIP.Is4() {
+		cookie = syncookie.Compute(e.cfg.Key, r.DstIP.V4(), r.SrcIP.V4(), e.cfg.SourcePort, r.SrcPort)
+	} else {
+		cookie = syncookie.Compute6(e.cfg.Key, r.DstIP, r.SrcIP, e.cfg.SourcePort, r.SrcPort)
+	}
+	res := result.Result{IP: r.SrcIP.Netip(), Port: r.SrcPort}
 	var valid, report bool
 	switch r.Kind {
 	case packet.KindSYNACK:
@@ -483,7 +517,11 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 		res.Status, res.Reason, res.TTL, res.ReasonTTL = result.StatusClosed, result.ReasonReset, r.TTL, r.TTL
 		report = e.cfg.Closed
 	case packet.KindUnreach:
-		res.Reason, valid = result.UnreachReason(r.Code)
+		if r.SrcIP.Is4() {
+			res.Reason, valid = result.UnreachReason(r.Code)
+		} else {
+			res.Reason, valid = result.Unreach6Reason(r.Code)
+		}
 		valid = valid && r.Seq == cookie
 		res.Status, res.ReasonTTL = result.StatusFiltered, r.TTL
 		report = e.cfg.Filtered

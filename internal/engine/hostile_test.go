@@ -53,13 +53,19 @@ func sendOnPaper(e *Engine, now time.Time) {
 	}
 }
 
+// scanner is the source address of hostileEngine's probes, 198.19.0.1,
+// in host order; scannerAddr is the same as a target.Addr.
 const scanner = 0xc6130001
+
+var scannerAddr = target.V4(scanner)
 
 func TestRepliesWeNeverProbed(t *testing.T) {
 	e := hostileEngine(t)
 	key := e.cfg.Key
-	valid := func(src uint32, sport uint16) uint32 { return syncookie.Compute(key, scanner, src, 61000, sport) + 1 }
-	inShard := func() (uint32, uint16) {
+	valid := func(src target.Addr, sport uint16) uint32 {
+		return syncookie.Compute(key, scanner, src.V4(), 61000, sport) + 1
+	}
+	inShard := func() (target.Addr, uint16) {
 		ip, port := e.cfg.Space.Index(e.cfg.Perm.At(5000))
 		return ip, port
 	}
@@ -70,23 +76,23 @@ func TestRepliesWeNeverProbed(t *testing.T) {
 		r    packet.Reply
 		ok   bool
 	}{
-		{"valid", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindSYNACK}, true},
-		{"wrong ack", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) + 1, Kind: packet.KindSYNACK}, false},
-		{"address outside the targets", packet.Reply{SrcIP: 0xc6120101, DstIP: scanner, SrcPort: 80, DstPort: 61000, Ack: valid(0xc6120101, 80), Kind: packet.KindSYNACK}, false},
-		{"port outside the ports", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: 2000, DstPort: 61000, Ack: valid(ip, 2000), Kind: packet.KindRST}, false},
-		{"probe outside this run's positions", packet.Reply{SrcIP: outside, DstIP: scanner, SrcPort: oport, DstPort: 61000, Ack: valid(outside, oport), Kind: packet.KindSYNACK}, false},
-		{"to another port of ours", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61001, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
-		{"to another address", packet.Reply{SrcIP: ip, DstIP: scanner + 1, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
-		{"RST acknowledging the cookie + 1", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindRST}, true},
-		{"RST acknowledging the cookie", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) - 1, Kind: packet.KindRST}, true},
-		{"RST acknowledging the cookie + 2", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) + 1, Kind: packet.KindRST}, false},
-		{"SYN-ACK acknowledging the cookie", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) - 1, Kind: packet.KindSYNACK}, false},
-		{"unreachable quoting the cookie", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, true},
-		{"unreachable quoting the cookie + 1", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port), Code: 3, Kind: packet.KindUnreach}, false},
-		{"unreachable quoting another port's probe", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port + 1, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, false},
-		{"unreachable quoting a probe from another port", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61001, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, false},
-		{"unreachable quoting a probe to another address", packet.Reply{SrcIP: ip + 1, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 13, Kind: packet.KindUnreach}, false},
-		{"unreachable, fragmentation needed", packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 4, Kind: packet.KindUnreach}, false},
+		{"valid", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindSYNACK}, true},
+		{"wrong ack", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) + 1, Kind: packet.KindSYNACK}, false},
+		{"address outside the targets", packet.Reply{SrcIP: target.V4(0xc6120101), DstIP: scannerAddr, SrcPort: 80, DstPort: 61000, Ack: valid(target.V4(0xc6120101), 80), Kind: packet.KindSYNACK}, false},
+		{"port outside the ports", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: 2000, DstPort: 61000, Ack: valid(ip, 2000), Kind: packet.KindRST}, false},
+		{"probe outside this run's positions", packet.Reply{SrcIP: outside, DstIP: scannerAddr, SrcPort: oport, DstPort: 61000, Ack: valid(outside, oport), Kind: packet.KindSYNACK}, false},
+		{"to another port of ours", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61001, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
+		{"to another address", packet.Reply{SrcIP: ip, DstIP: target.V4(scanner + 1), SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindSYNACK}, false},
+		{"RST acknowledging the cookie + 1", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Ack: valid(ip, port), Kind: packet.KindRST}, true},
+		{"RST acknowledging the cookie", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) - 1, Kind: packet.KindRST}, true},
+		{"RST acknowledging the cookie + 2", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) + 1, Kind: packet.KindRST}, false},
+		{"SYN-ACK acknowledging the cookie", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Ack: valid(ip, port) - 1, Kind: packet.KindSYNACK}, false},
+		{"unreachable quoting the cookie", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, true},
+		{"unreachable quoting the cookie + 1", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Seq: valid(ip, port), Code: 3, Kind: packet.KindUnreach}, false},
+		{"unreachable quoting another port's probe", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port + 1, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, false},
+		{"unreachable quoting a probe from another port", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61001, Seq: valid(ip, port) - 1, Code: 3, Kind: packet.KindUnreach}, false},
+		{"unreachable quoting a probe to another address", packet.Reply{SrcIP: ip.Next(), DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 13, Kind: packet.KindUnreach}, false},
+		{"unreachable, fragmentation needed", packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000, Seq: valid(ip, port) - 1, Code: 4, Kind: packet.KindUnreach}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,8 +119,8 @@ func TestRepliesWeNeverProbed(t *testing.T) {
 func TestLateReply(t *testing.T) {
 	e := hostileEngine(t)
 	ip, port := e.cfg.Space.Index(e.cfg.Perm.At(5000))
-	r := packet.Reply{SrcIP: ip, DstIP: scanner, SrcPort: port, DstPort: 61000,
-		Ack: syncookie.Compute(e.cfg.Key, scanner, ip, 61000, port) + 1, Kind: packet.KindSYNACK}
+	r := packet.Reply{SrcIP: ip, DstIP: scannerAddr, SrcPort: port, DstPort: 61000,
+		Ack: syncookie.Compute(e.cfg.Key, scanner, ip.V4(), 61000, port) + 1, Kind: packet.KindSYNACK}
 	// The chunks retire Wait after their pass was sent; a claim retires them.
 	e.win.claim(0, 1, time.Now().Add(e.cfg.Wait+time.Second))
 	var got []result.Result
@@ -137,34 +143,33 @@ func TestLateReply(t *testing.T) {
 func FuzzReceive(f *testing.F) {
 	e := hostileEngine(f)
 	ip, port := e.cfg.Space.Index(e.cfg.Perm.At(5000))
-	cookie := syncookie.Compute(e.cfg.Key, scanner, ip, 61000, port)
+	cookie := syncookie.Compute(e.cfg.Key, scanner, ip.V4(), 61000, port)
 	from := make([]byte, 4)
-	binary.BigEndian.PutUint32(from, ip)
+	binary.BigEndian.PutUint32(from, ip.V4())
 	probe := make([]byte, packet.SYNLen)
 	tpl, err := packet.NewTemplate(scanner, 61000)
 	if err != nil {
 		f.Fatal(err)
 	}
-	tpl.Put(probe, ip, port, cookie)
-	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie+1, true), ip, port, cookie+1, uint8(packet.KindSYNACK), uint8(0))
+	tpl.Put(probe, ip.V4(), port, cookie)
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie+1, true), ip.V4(), port, cookie+1, uint8(packet.KindSYNACK), uint8(0))
 	f.Add([]byte{}, uint32(0), uint16(0), uint32(0), uint8(0), uint8(0))
-	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie+2, false), ip+1, port, cookie+1, uint8(packet.KindRST), uint8(0))
-	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie, false), ip, port, cookie, uint8(packet.KindRST), uint8(0))
-	f.Add(unreachReply(probe, 3), ip, port, cookie, uint8(packet.KindUnreach), uint8(13))
-	f.Add(unreachReply(probe, 4), ip, port, cookie, uint8(packet.KindUnreach), uint8(4))
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie+2, false), ip.V4()+1, port, cookie+1, uint8(packet.KindRST), uint8(0))
+	f.Add(reply(from, []byte{198, 19, 0, 1}, port, 61000, cookie, false), ip.V4(), port, cookie, uint8(packet.KindRST), uint8(0))
+	f.Add(unreachReply(probe, 3), ip.V4(), port, cookie, uint8(packet.KindUnreach), uint8(13))
+	f.Add(unreachReply(probe, 4), ip.V4(), port, cookie, uint8(packet.KindUnreach), uint8(4))
 	dec := packet.NewDecoder(layers.LayerTypeEthernet)
 	f.Fuzz(func(t *testing.T, frame []byte, src uint32, sport uint16, num uint32, kind, code uint8) {
 		e := hostileEngine(t)
 		check := func(r packet.Reply) {
 			e.handle(r, func(res result.Result) {
-				a := res.IP.As4()
-				got := binary.BigEndian.Uint32(a[:])
+				got := target.FromNetip(res.IP)
 				idx, ok := e.cfg.Space.Lookup(got, res.Port)
 				pos := e.cfg.Perm.Pos(idx)
 				if !ok || pos < e.cfg.Start || pos >= e.cfg.End || got != r.SrcIP || res.Port != r.SrcPort {
 					t.Fatalf("reported %v from reply %+v, not to a probe this run sent", res, r)
 				}
-				c := syncookie.Compute(e.cfg.Key, scanner, got, 61000, res.Port)
+				c := syncookie.Compute(e.cfg.Key, scanner, got.V4(), 61000, res.Port)
 				reason, filtered := result.UnreachReason(r.Code)
 				var ok2 bool
 				switch r.Kind {
@@ -183,7 +188,7 @@ func FuzzReceive(f *testing.F) {
 		if r, ok := dec.Decode(frame); ok {
 			check(r)
 		}
-		r := packet.Reply{SrcIP: src, DstIP: scanner, SrcPort: sport, DstPort: 61000, Kind: packet.Kind(kind % 4)}
+		r := packet.Reply{SrcIP: target.V4(src), DstIP: scannerAddr, SrcPort: sport, DstPort: 61000, Kind: packet.Kind(kind % 4)}
 		if r.Kind == packet.KindUnreach {
 			r.Seq, r.Code = num, code
 		} else {

@@ -17,9 +17,9 @@ import (
 // port), and 198.18.3.0/24 not at all.
 func firewalled(open []netip.AddrPort) *fakeNet {
 	fn := newFakeNet(open, 0)
-	fn.silent = func(ip uint32) bool { return ip>>8 == 0xc61203 }
-	fn.unreach = func(ip uint32) (uint8, bool) {
-		switch {
+	fn.silent = func(a target.Addr) bool { return a.V4()>>8 == 0xc61203 }
+	fn.unreach = func(a target.Addr) (uint8, bool) {
+		switch ip := a.V4(); {
 		case ip>>8 == 0xc61201:
 			return 3, true
 		case ip>>7 == 0xc6120200>>7:
@@ -144,7 +144,7 @@ func TestFilteredOnlyWhenAsked(t *testing.T) {
 // after the wait, and retries nothing.
 func TestUnreachablesCompleteTheScan(t *testing.T) {
 	fn := newFakeNet(nil, 0)
-	fn.unreach = func(ip uint32) (uint8, bool) { return []uint8{0, 1, 2, 3, 9, 10, 13}[ip%7], true }
+	fn.unreach = func(ip target.Addr) (uint8, bool) { return []uint8{0, 1, 2, 3, 9, 10, 13}[ip.V4()%7], true }
 	start := time.Now()
 	got, e, err := scan(t, context.Background(), fn, "198.18.0.0/24", "1-16", Config{Retries: 3, Wait: 10 * time.Second, Filtered: true})
 	if err != nil {
@@ -189,7 +189,7 @@ func TestRSTAcknowledgingTheCookie(t *testing.T) {
 // silent ones counted, each had every try, and none is reported twice.
 func TestCancelledScanReportsOnlyFinishedSilence(t *testing.T) {
 	fn := newFakeNet(nil, 0)
-	fn.silent = func(uint32) bool { return true }
+	fn.silent = func(target.Addr) bool { return true }
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	got, e, err := scan(t, ctx, fn, "198.18.0.0/18", "1-16", Config{Rate: 200000, Retries: 1, Wait: 100 * time.Millisecond, Filtered: true})

@@ -22,15 +22,15 @@ type pcapCapture struct {
 
 // OpenCapture opens a libpcap capture on iface, or on every interface if
 // iface is AllInterfaces (libpcap's "any", in Linux cooked frames), for
-// IPv4 replies to probes from port and any of srcs (TCP SYN-ACKs and
-// RSTs, ICMP unreachables quoting a probe): snapshot length snapLen, a
-// bufferBytes kernel buffer, a 10 ms read timeout (not immediate mode,
+// replies to probes from port and any of srcs (TCP SYN-ACKs and RSTs,
+// ICMP and ICMPv6 unreachables quoting a probe): snapshot length snapLen,
+// a bufferBytes kernel buffer, a 10 ms read timeout (not immediate mode,
 // which wakes the reader for every packet and halves the send rate) and
 // the kernel BPF filter Filter(srcs, port). srcs holds 1 to MaxSources
-// addresses.
+// addresses, IPv4, IPv6 or both.
 func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) (Capture, error) {
-	if len(srcs) == 0 || len(srcs) > MaxSources {
-		return nil, fmt.Errorf("open capture on %s: %d source addresses, want 1 to %d", iface, len(srcs), MaxSources)
+	if err := checkSources(srcs); err != nil {
+		return nil, fmt.Errorf("open capture on %s: %w", iface, err)
 	}
 	filter := Filter(srcs, port)
 	in, err := pcap.NewInactiveHandle(iface)
@@ -63,7 +63,7 @@ func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) 
 	switch h.LinkType() {
 	case layers.LinkTypeEthernet:
 		c.link = LinkEthernet
-	case layers.LinkTypeRaw, layers.LinkTypeIPv4:
+	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
 		c.link = LinkRaw
 	case layers.LinkTypeLinuxSLL:
 		c.link = LinkLinuxSLL

@@ -37,10 +37,10 @@ const (
 // ringCapture is a Capture on an AF_PACKET socket (packet(7)) with a
 // TPACKET_V3 receive ring shared with the kernel, so that reading replies
 // costs no system call per packet. It is bound to one interface, or to
-// all, and to IPv4 frames only: unlike libpcap's ETH_P_ALL socket, it is
-// not a tap on the probes going out, which the kernel would otherwise
-// clone for it one by one. A classic BPF filter from FilterProgram passes
-// only replies. It needs no libpcap, so a static binary can use it.
+// all, and takes no frame going out: unlike libpcap's ETH_P_ALL socket,
+// it is not a tap on the probes, which the kernel would otherwise clone
+// for it one by one. A classic BPF filter from FilterProgram passes only
+// replies. It needs no libpcap, so a static binary can use it.
 type ringCapture struct {
 	fd      int
 	iface   string
@@ -54,15 +54,21 @@ type ringCapture struct {
 }
 
 // OpenCapture opens an AF_PACKET ring capture on iface, or on every
-// interface if iface is AllInterfaces, for IPv4 replies to probes from
-// port and any of srcs (TCP SYN-ACKs and RSTs, ICMP unreachables quoting
-// a probe), with about bufferBytes of ring (at least 2 blocks of 1 MiB)
-// and a 10 ms read timeout. srcs holds 1 to MaxSources addresses.
+// interface if iface is AllInterfaces, for replies to probes from port
+// and any of srcs (TCP SYN-ACKs and RSTs, ICMP and ICMPv6 unreachables
+// quoting a probe), with about bufferBytes of ring (at least 2 blocks of
+// 1 MiB) and a 10 ms read timeout. srcs holds 1 to MaxSources addresses,
+// IPv4, IPv6 or both.
 //
 // On one interface, which must be Ethernet or loopback, it reads whole
 // frames (SOCK_RAW, LinkEthernet). On all of them, whose link layers may
-// differ, it reads the IPv4 packets alone (SOCK_DGRAM, LinkRaw): the
-// kernel strips each frame's link-layer header before the filter runs.
+// differ, it reads the IP packets alone (SOCK_DGRAM, LinkRaw): the kernel
+// strips each frame's link-layer header before the filter runs.
+//
+// It takes the frames of the families of srcs alone: bound to ETH_P_IP or
+// ETH_P_IPV6 if they are of one family. If they are of both, it is bound
+// to every protocol (ETH_P_ALL), which would make it a tap on outgoing
+// frames too, and so it sets PACKET_IGNORE_OUTGOING (Linux 4.20).
 func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) (Capture, error) {
 	typ, link, index := unix.SOCK_DGRAM, LinkRaw, 0
 	if iface != AllInterfaces {
@@ -79,9 +85,17 @@ func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) 
 	if err != nil {
 		return nil, fmt.Errorf("capture filter: %w", err)
 	}
+	v4, v6 := families(srcs)
+	proto := unix.ETH_P_ALL
+	switch {
+	case len(v6) == 0:
+		proto = unix.ETH_P_IP
+	case len(v4) == 0:
+		proto = unix.ETH_P_IPV6
+	}
 	// Open the socket with protocol 0, which hooks it to no interface, so
 	// that it takes no frame; attach the filter and set up the ring; and
-	// only then bind it to ETH_P_IP on the interface (or all), as
+	// only then bind it to proto on the interface (or all), as
 	// mdlayher/packet does.
 	// Opened with ETH_P_IP, the socket would take every IPv4 frame on every
 	// interface until the filter was attached, counting them, and counting
@@ -114,6 +128,16 @@ func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) 
 			return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]})
 		}},
 		{"set TPACKET_V3", func() error { return unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3) }},
+		// Bound to ETH_P_ALL, the socket would also take every frame going
+		// out: a clone of each probe, before the filter rejects it, and on
+		// lo a second copy of each reply. Bound to one protocol, it is
+		// not given outgoing frames at all.
+		{"ignore outgoing frames", func() error {
+			if proto != unix.ETH_P_ALL {
+				return nil
+			}
+			return unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+		}},
 		{"set up ring", func() error { return unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req) }},
 		{"map ring", func() (err error) {
 			c.ring, err = unix.Mmap(fd, 0, c.blocks*ringBlockSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
@@ -122,7 +146,7 @@ func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) 
 		// Last, so that the socket takes frames only once it has its
 		// filter and its ring.
 		{"bind", func() error {
-			return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: index})
+			return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(uint16(proto)), Ifindex: index})
 		}},
 	}
 	for _, s := range steps {

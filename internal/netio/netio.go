@@ -45,6 +45,6 @@ type LinkType uint8
 const (
 	LinkInvalid  LinkType = iota
 	LinkEthernet          // Ethernet II, as on veth, physical NICs and Linux lo
-	LinkRaw               // raw IPv4, no link header (tun devices)
+	LinkRaw               // raw IPv4 or IPv6, no link header (tun devices); the version tells which
 	LinkLinuxSLL          // Linux cooked capture (the "any" pseudo-device)
 )

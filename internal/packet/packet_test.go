@@ -3,16 +3,25 @@ package packet
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"github.com/trawlscan/trawl/pkg/target"
 )
 
 const (
 	labScanner = 0xc6130001 // 198.19.0.1
 	labTarget  = 0xc6120105 // 198.18.1.5
+)
+
+// The lab's IPv4 addresses as a Reply holds them.
+var (
+	labScanner4 = target.V4(labScanner)
+	labTarget4  = target.V4(labTarget)
 )
 
 func mustTemplate(t testing.TB) *Template {
@@ -160,7 +169,7 @@ func TestDecode(t *testing.T) {
 				}
 				return
 			}
-			want := Reply{SrcIP: labTarget, DstIP: labScanner, SrcPort: 80, DstPort: 61000, Ack: 0x11223345, TTL: 63, Kind: tt.want}
+			want := Reply{SrcIP: labTarget4, DstIP: labScanner4, SrcPort: 80, DstPort: 61000, Ack: 0x11223345, TTL: 63, Kind: tt.want}
 			if !ok || r != want {
 				t.Fatalf("Decode = %+v, %v; want %+v", r, ok, want)
 			}
@@ -179,7 +188,7 @@ func TestDecodeLinks(t *testing.T) {
 		0x02, 0, 0, 0, 0, 0x02, 0, 0, // source MAC, padded to 8
 		0x08, 0x00, // IPv4
 	}, eth[14:]...)
-	want := Reply{SrcIP: labTarget, DstIP: labScanner, SrcPort: 80, DstPort: 61000, Ack: 0x11223345, TTL: 63, Kind: KindSYNACK}
+	want := Reply{SrcIP: labTarget4, DstIP: labScanner4, SrcPort: 80, DstPort: 61000, Ack: 0x11223345, TTL: 63, Kind: KindSYNACK}
 	for _, tt := range []struct {
 		link  gopacket.LayerType
 		frame []byte
@@ -218,13 +227,18 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 }
 
 // FuzzDecode feeds arbitrary frames to the decoder: it must never panic,
-// and whatever TCP reply it accepts must agree with gopacket's full
-// decoder (FuzzDecodeUnreach checks the ICMP ones).
+// and whatever TCP reply it accepts, over IPv4 or IPv6, must agree with
+// gopacket's full decoder (FuzzDecodeUnreach checks the ICMP ones).
 func FuzzDecode(f *testing.F) {
 	f.Add(replyFrame(f, true, true, false, 1, nil))
 	f.Add(replyFrame(f, false, true, true, 0xffffffff, nil))
 	f.Add(replyFrame(f, true, true, false, 7, []byte("data")))
 	f.Add([]byte{})
+	f.Add(goldenSYNACK6)
+	f.Add(goldenRST6)
+	f.Add(tcpFrame6(f, tcp6Opts{syn: true, ack: true, ackNum: 7, payload: []byte("data")}))
+	f.Add(withExtension(goldenSYNACK6, layers.IPProtocolIPv6HopByHop))
+	f.Add(withExtension(goldenRST6, layers.IPProtocolIPv6Fragment))
 	d := NewDecoder(layers.LayerTypeEthernet)
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		r, ok := d.Decode(frame)
@@ -232,18 +246,56 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		p := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.NoCopy)
-		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
 		tcp, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
-		if ip == nil || tcp == nil {
-			t.Fatalf("Decode accepted %+v but gopacket finds no IPv4/TCP", r)
+		if tcp == nil {
+			t.Fatalf("Decode accepted %+v but gopacket finds no TCP", r)
 		}
-		if r.Ack != tcp.Ack || r.SrcPort != uint16(tcp.SrcPort) || r.DstPort != uint16(tcp.DstPort) || r.TTL != ip.TTL {
-			t.Fatalf("Decode = %+v, gopacket: ip %+v tcp %+v", r, ip, tcp)
+		src, dst, ttl, err := network(carrier(p, layers.LayerTypeTCP))
+		if err != "" {
+			t.Fatalf("Decode accepted %+v but gopacket finds %s", r, err)
+		}
+		if r.SrcIP != src || r.DstIP != dst || r.Ack != tcp.Ack || r.SrcPort != uint16(tcp.SrcPort) || r.DstPort != uint16(tcp.DstPort) || r.TTL != ttl {
+			t.Fatalf("Decode = %+v, gopacket: %v > %v ttl %d, tcp %+v", r, src, dst, ttl, tcp)
 		}
 		if (r.Kind == KindRST) != tcp.RST || (r.Kind == KindSYNACK) != (tcp.SYN && tcp.ACK && !tcp.RST) {
 			t.Fatalf("kind %d disagrees with flags SYN=%v ACK=%v RST=%v", r.Kind, tcp.SYN, tcp.ACK, tcp.RST)
 		}
 	})
+}
+
+// carrier returns the layer of p just before its first layer of type l,
+// the network layer that carries it, or nil.
+func carrier(p gopacket.Packet, l gopacket.LayerType) gopacket.Layer {
+	ls := p.Layers()
+	for i := 1; i < len(ls); i++ {
+		if ls[i].LayerType() == l {
+			return ls[i-1]
+		}
+	}
+	return nil
+}
+
+// network returns the addresses and TTL or hop limit of an IPv4 or IPv6
+// layer as gopacket decoded it and netip reads its addresses, or what is
+// wrong with it for a reply.
+func network(l gopacket.Layer) (src, dst target.Addr, ttl uint8, err string) {
+	switch ip := l.(type) {
+	case *layers.IPv4:
+		s, _ := netip.AddrFromSlice(ip.SrcIP)
+		d, _ := netip.AddrFromSlice(ip.DstIP)
+		return target.FromNetip(s), target.FromNetip(d), ip.TTL, ""
+	case *layers.IPv6:
+		s, _ := netip.AddrFromSlice(ip.SrcIP)
+		d, _ := netip.AddrFromSlice(ip.DstIP)
+		switch {
+		case ip.HopByHop != nil:
+			return src, dst, 0, "a hop-by-hop options header"
+		case s.Is4In6() || d.Is4In6():
+			return src, dst, 0, "an IPv4-mapped address in IPv6"
+		}
+		return target.FromNetip(s), target.FromNetip(d), ip.HopLimit, ""
+	}
+	return src, dst, 0, fmt.Sprintf("%T before it, not IPv4 or IPv6", l)
 }
 
 func BenchmarkPut(b *testing.B) {

@@ -10,7 +10,9 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/trawlscan/trawl/pkg/target"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 // goldenUnreach is an ICMP port unreachable, as a Linux firewall's
@@ -51,7 +53,7 @@ var goldenUnreach = []byte{
 }
 
 // goldenUnreachReply is what goldenUnreach decodes to.
-var goldenUnreachReply = Reply{SrcIP: labTarget, DstIP: labScanner, SrcPort: 80, DstPort: 61000, Seq: 0x11223344, TTL: 64, Code: 3, Kind: KindUnreach}
+var goldenUnreachReply = Reply{SrcIP: labTarget4, DstIP: labScanner4, SrcPort: 80, DstPort: 61000, Seq: 0x11223344, TTL: 64, Code: 3, Kind: KindUnreach}
 
 // TestGoldenUnreach decodes the golden unreachable, checks that it is the
 // message gopacket builds, checksums included, and that its quote is the
@@ -139,7 +141,7 @@ func TestDecodeUnreach(t *testing.T) {
 	routerAlert := []layers.IPv4Option{{OptionType: 148, OptionLength: 4, OptionData: []byte{0, 0}}}
 	recordRoute := []layers.IPv4Option{{OptionType: 7, OptionLength: 39, OptionData: append([]byte{4}, make([]byte, 36)...)}, {OptionType: 0}}
 	withOptions := quoted(t, 0x11223344, func(ip *layers.IPv4, _ *layers.TCP) { ip.Options = recordRoute })
-	want := Reply{SrcIP: labTarget, DstIP: labScanner, SrcPort: 80, DstPort: 61000, Seq: 0x11223344, TTL: 63, Kind: KindUnreach}
+	want := Reply{SrcIP: labTarget4, DstIP: labScanner4, SrcPort: 80, DstPort: 61000, Seq: 0x11223344, TTL: 63, Kind: KindUnreach}
 	tests := []struct {
 		name string
 		o    unreachOpts
@@ -224,9 +226,9 @@ func TestDecodeUnreachDoesNotAllocate(t *testing.T) {
 
 // FuzzDecodeUnreach feeds arbitrary frames to the decoder: it must never
 // panic, and whatever it takes for an unreachable must agree with
-// gopacket's decoder on the ICMP message and with x/net/ipv4's header
-// parser on the quote, which gopacket would reject for malformed IP
-// options that do not matter here.
+// gopacket's decoder on the ICMP or ICMPv6 message and with x/net/ipv4's
+// or x/net/ipv6's header parser on the quote, which gopacket would reject
+// for malformed IP options that do not matter here.
 func FuzzDecodeUnreach(f *testing.F) {
 	f.Add(goldenUnreach)
 	f.Add(unreachFrame(f, unreachOpts{code: 13, quote: quoted(f, 9, func(ip *layers.IPv4, _ *layers.TCP) {
@@ -236,6 +238,10 @@ func FuzzDecodeUnreach(f *testing.F) {
 	for _, frame := range labReplies(f) {
 		f.Add(frame)
 	}
+	f.Add(goldenUnreach6)
+	f.Add(goldenUnreach6Cut)
+	f.Add(icmpFrame6(f, icmp6Opts{code: 1, quote: quoted6(f, 9, nil)[:40+8], from: addr6("2001:2:ff::1")}))
+	f.Add(icmpFrame6(f, icmp6Opts{code: 7, quote: quoted6(f, 9, nil)}))
 	d := NewDecoder(layers.LayerTypeEthernet)
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		r, ok := d.Decode(frame)
@@ -243,26 +249,68 @@ func FuzzDecodeUnreach(f *testing.F) {
 			return
 		}
 		p := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.NoCopy)
-		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		icmp, _ := p.Layer(layers.LayerTypeICMPv4).(*layers.ICMPv4)
-		if ip == nil || icmp == nil || icmp.TypeCode.Type() != layers.ICMPv4TypeDestinationUnreachable || icmp.TypeCode.Code() != r.Code || ip.TTL != r.TTL {
-			t.Fatalf("Decode took %+v, gopacket finds ip %v icmp %v", r, ip, icmp)
-		}
-		h, err := ipv4.ParseHeader(icmp.Payload)
-		if err != nil || h.Version != 4 || h.Protocol != int(layers.IPProtocolTCP) || h.FragOff != 0 || len(icmp.Payload) < h.Len+8 ||
-			!h.Src.Equal(ip.DstIP) || !h.Src.Equal(addr(r.DstIP)) || !h.Dst.Equal(addr(r.SrcIP)) {
-			t.Fatalf("Decode took %+v, x/net/ipv4 reads the quote as %+v, %v", r, h, err)
-		}
-		tcp := icmp.Payload[h.Len:]
-		if binary.BigEndian.Uint16(tcp) != r.DstPort || binary.BigEndian.Uint16(tcp[2:]) != r.SrcPort || binary.BigEndian.Uint32(tcp[4:]) != r.Seq {
-			t.Fatalf("Decode took %+v, the quoted TCP header is % x", r, tcp)
+		if r.DstIP.Is4() {
+			checkUnreach4(t, r, p)
+		} else {
+			checkUnreach6(t, r, p)
 		}
 	})
 }
 
-// addr returns the address a, in host order, as a net.IP.
-func addr(a uint32) net.IP {
-	return net.IPv4(byte(a>>24), byte(a>>16), byte(a>>8), byte(a))
+// checkUnreach4 checks r, an IPv4 unreachable that Decode took, against
+// gopacket's decoding of its frame, p, and x/net/ipv4's of its quote.
+func checkUnreach4(t *testing.T, r Reply, p gopacket.Packet) {
+	t.Helper()
+	ip, _ := carrier(p, layers.LayerTypeICMPv4).(*layers.IPv4)
+	icmp, _ := p.Layer(layers.LayerTypeICMPv4).(*layers.ICMPv4)
+	if ip == nil || icmp == nil || icmp.TypeCode.Type() != layers.ICMPv4TypeDestinationUnreachable || icmp.TypeCode.Code() != r.Code || ip.TTL != r.TTL {
+		t.Fatalf("Decode took %+v, gopacket finds ip %v icmp %v", r, ip, icmp)
+	}
+	h, err := ipv4.ParseHeader(icmp.Payload)
+	if err != nil || h.Version != 4 || h.Protocol != int(layers.IPProtocolTCP) || h.FragOff != 0 || len(icmp.Payload) < h.Len+8 ||
+		!h.Src.Equal(ip.DstIP) || !h.Src.Equal(addr(r.DstIP)) || !h.Dst.Equal(addr(r.SrcIP)) || !r.SrcIP.Is4() {
+		t.Fatalf("Decode took %+v, x/net/ipv4 reads the quote as %+v, %v", r, h, err)
+	}
+	checkQuotedTCP(t, r, icmp.Payload[h.Len:])
+}
+
+// checkUnreach6 checks r, an ICMPv6 unreachable that Decode took, against
+// gopacket's decoding of its frame, p, and x/net/ipv6's of its quote,
+// which follows the message body's 4 unused bytes.
+func checkUnreach6(t *testing.T, r Reply, p gopacket.Packet) {
+	t.Helper()
+	ip, _ := carrier(p, layers.LayerTypeICMPv6).(*layers.IPv6)
+	icmp, _ := p.Layer(layers.LayerTypeICMPv6).(*layers.ICMPv6)
+	if ip == nil || icmp == nil || ip.HopByHop != nil || icmp.TypeCode.Type() != layers.ICMPv6TypeDestinationUnreachable || ip.HopLimit != r.TTL {
+		t.Fatalf("Decode took %+v, gopacket finds ip %v icmp %v", r, ip, icmp)
+	}
+	if want := icmp.TypeCode.Code(); r.Code != want {
+		t.Fatalf("Decode took ICMPv6 code %d as %d", want, r.Code)
+	}
+	if len(icmp.Payload) < 4+ipv6.HeaderLen+8 {
+		t.Fatalf("Decode took %+v from an ICMPv6 body of %d bytes", r, len(icmp.Payload))
+	}
+	quote := icmp.Payload[4:]
+	h, err := ipv6.ParseHeader(quote)
+	if err != nil || h.Version != 6 || h.NextHeader != int(layers.IPProtocolTCP) ||
+		!h.Src.Equal(ip.DstIP) || !h.Src.Equal(addr(r.DstIP)) || !h.Dst.Equal(addr(r.SrcIP)) || r.SrcIP.Is4() || r.DstIP.Is4() {
+		t.Fatalf("Decode took %+v, x/net/ipv6 reads the quote as %+v, %v", r, h, err)
+	}
+	checkQuotedTCP(t, r, quote[ipv6.HeaderLen:])
+}
+
+// checkQuotedTCP checks r's ports and Seq against the start of a quoted
+// TCP header.
+func checkQuotedTCP(t *testing.T, r Reply, tcp []byte) {
+	t.Helper()
+	if binary.BigEndian.Uint16(tcp) != r.DstPort || binary.BigEndian.Uint16(tcp[2:]) != r.SrcPort || binary.BigEndian.Uint32(tcp[4:]) != r.Seq {
+		t.Fatalf("Decode took %+v, the quoted TCP header is % x", r, tcp)
+	}
+}
+
+// addr returns a as a net.IP: 4 bytes for IPv4, 16 for IPv6.
+func addr(a target.Addr) net.IP {
+	return net.IP(a.Netip().AsSlice())
 }
 
 func BenchmarkDecodeUnreach(b *testing.B) {
@@ -291,24 +339,25 @@ func TestLabReplies(t *testing.T) {
 	seen := map[Kind]int{}
 	for _, frame := range labReplies(t) {
 		r, ok := d.Decode(frame)
-		if !ok || r.DstIP != labScanner || r.DstPort != 61000 || r.SrcPort != 7 || r.SrcIP>>8 != 0xc61228 || r.TTL != 64 {
+		if !ok || r.DstIP != labScanner4 || r.DstPort != 61000 || r.SrcPort != 7 || !r.SrcIP.Is4() || r.SrcIP.V4()>>8 != 0xc61228 || r.TTL != 64 {
 			t.Fatalf("Decode(% x) = %+v, %v", frame, r, ok)
 		}
 		seen[r.Kind]++
+		src := r.SrcIP.V4()
 		switch r.Kind {
 		case KindSYNACK:
-			if r.SrcIP&0xff != 0 {
-				t.Errorf("SYN-ACK from %08x", r.SrcIP)
+			if src&0xff != 0 {
+				t.Errorf("SYN-ACK from %v", r.SrcIP)
 			}
 		case KindRST:
-			if r.SrcIP&0xff != 8 {
-				t.Errorf("RST from %08x", r.SrcIP)
+			if src&0xff != 8 {
+				t.Errorf("RST from %v", r.SrcIP)
 			}
 		case KindUnreach:
-			if want := codes[r.Code]; r.SrcIP&0xff != want {
-				t.Errorf("code %d from %08x, want from .%d", r.Code, r.SrcIP, want)
+			if want := codes[r.Code]; src&0xff != want {
+				t.Errorf("code %d from %v, want from .%d", r.Code, r.SrcIP, want)
 			}
-			probe := tpl.Put(make([]byte, SYNLen), r.SrcIP, r.SrcPort, r.Seq)
+			probe := tpl.Put(make([]byte, SYNLen), src, r.SrcPort, r.Seq)
 			if quote := frame[14+20+8:]; string(quote) != string(probe) {
 				t.Errorf("code %d quotes\n% x\nwant the probe\n% x", r.Code, quote, probe)
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -85,16 +86,39 @@ func (c *conn) exchange(req []byte, f func(syscall.NetlinkMessage) error) error 
 	}
 }
 
-// dumpRequest builds a dump request of type typ for IPv4, with a zeroed
-// family header of size hdrLen (whose first byte is the family).
-func dumpRequest(typ uint16, hdrLen int) []byte {
+// dumpRequest builds a dump request of type typ for address family
+// family (unix.AF_INET or unix.AF_INET6), with a family header of size
+// hdrLen that is zero but for its first byte, the family.
+func dumpRequest(typ uint16, hdrLen int, family uint8) []byte {
 	b := make([]byte, unix.SizeofNlMsghdr+hdrLen)
 	binary.NativeEndian.PutUint32(b[0:], uint32(len(b)))
 	binary.NativeEndian.PutUint16(b[4:], typ)
 	binary.NativeEndian.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	binary.NativeEndian.PutUint32(b[8:], 1)
-	b[unix.SizeofNlMsghdr] = unix.AF_INET
+	b[unix.SizeofNlMsghdr] = family
 	return b
+}
+
+// familyOf returns the address family of ip: unix.AF_INET for IPv4 and
+// IPv4-mapped IPv6 addresses, unix.AF_INET6 for other IPv6 addresses.
+func familyOf(ip netip.Addr) uint8 {
+	if ip.Unmap().Is4() {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+// addrFrom returns the address in an attribute of a message of family
+// family: 4 bytes for unix.AF_INET, 16 for unix.AF_INET6. ok is false for
+// any other length, which the kernel never sends.
+func addrFrom(family uint8, v []byte) (ip netip.Addr, ok bool) {
+	switch {
+	case family == unix.AF_INET && len(v) == 4:
+		return netip.AddrFrom4([4]byte(v)), true
+	case family == unix.AF_INET6 && len(v) == 16:
+		return netip.AddrFrom16([16]byte(v)), true
+	}
+	return netip.Addr{}, false
 }
 
 // netlinkError returns the errno an NLMSG_ERROR message carries, or nil

@@ -15,20 +15,39 @@ import (
 
 // AllVia returns nil if the kernel would send every address in ranges
 // (sorted and disjoint, as target.Space gives them) through interface
-// index to gateway gw, and otherwise an error naming a route that says
-// otherwise. It reads the policy rules and the route tables once and
+// index to gateway gw (the zero Addr for on-link routes), and otherwise
+// an error naming a range or a route that says otherwise. The ranges must
+// all be of one family, or AllVia refuses them: a scan of both families
+// asks once per family, with that family's ranges and gateway. gw is
+// usually of the ranges' family, but an IPv4 route may have an IPv6
+// gateway (RFC 8950). No ranges is nil.
+//
+// It reads the policy rules and the route tables of that family once and
 // decides as the kernel does, by longest prefix, but conservatively:
-//   - any policy rule besides the default three (local, main, default)
-//     is refused, since rules can route by source, mark or port;
-//   - a local-table route (the host's own and broadcast addresses) inside
-//     a range is refused;
+//   - any policy rule besides the default ones (local, main, and for IPv4
+//     default) is refused, since rules can route by source, mark or port;
+//   - a local-table route (the host's own and broadcast addresses, and
+//     IPv6 multicast) inside a range is refused;
 //   - in the main table, the most specific route containing each range
 //     must be a unicast route via gw on index, with no rival of the same
 //     prefix that is not, and so must every route that lies partly or
 //     wholly inside a range (an on-link subnet, a tunnel, a blackhole);
 //   - so must any default-table route that touches a range.
 func AllVia(ranges []target.Range, index int, gw netip.Addr) error {
-	if err := defaultRules(); err != nil {
+	if len(ranges) == 0 {
+		return nil
+	}
+	gw = gw.Unmap().WithZone("")
+	family := rangeFamily(ranges[0])
+	for _, r := range ranges {
+		switch f := rangeFamily(r); {
+		case f == 0:
+			return fmt.Errorf("target range %v holds both IPv4 and IPv6 addresses", r)
+		case f != family:
+			return fmt.Errorf("target range %v is %s, %v is %s: the families have routes of their own", ranges[0], familyName(family), r, familyName(f))
+		}
+	}
+	if err := defaultRules(family); err != nil {
 		return err
 	}
 	type cover struct {
@@ -41,19 +60,19 @@ func AllVia(ranges []target.Range, index int, gw netip.Addr) error {
 		covers[i].bits = -1
 	}
 	var refused error
-	err := exchange(dumpRequest(unix.RTM_GETROUTE, unix.SizeofRtMsg), func(m syscall.NetlinkMessage) error {
+	err := exchange(dumpRequest(unix.RTM_GETROUTE, unix.SizeofRtMsg, family), func(m syscall.NetlinkMessage) error {
 		e, ok, err := parseEntry(m)
 		if err != nil || !ok || refused != nil {
 			return err
 		}
 		lo, hi := e.span()
 		via := e.via(index, gw)
-		for i := sort.Search(len(ranges), func(i int) bool { return ranges[i].Last >= lo }); i < len(ranges) && ranges[i].First <= hi; i++ {
+		for i := sort.Search(len(ranges), func(i int) bool { return !ranges[i].Last.Less(lo) }); i < len(ranges) && !hi.Less(ranges[i].First); i++ {
 			r := ranges[i]
 			switch {
 			case e.table == unix.RT_TABLE_LOCAL:
 				refused = fmt.Errorf("route %v: a local address in target range %v", e, r)
-			case e.table == unix.RT_TABLE_MAIN && lo <= r.First && r.Last <= hi:
+			case e.table == unix.RT_TABLE_MAIN && !r.First.Less(lo) && !hi.Less(r.Last):
 				c := &covers[i]
 				if e.bits > c.bits {
 					*c = cover{bits: e.bits, e: e, ok: via}
@@ -83,7 +102,28 @@ func AllVia(ranges []target.Range, index int, gw netip.Addr) error {
 	return nil
 }
 
-// entry is one IPv4 route of a route dump.
+// rangeFamily returns the address family of r: unix.AF_INET if it lies in
+// ::ffff:0:0/96, where target.Addr maps IPv4, unix.AF_INET6 if it lies
+// wholly outside, and 0, no family, if it straddles an end of that block.
+func rangeFamily(r target.Range) uint8 {
+	switch {
+	case r.Is4():
+		return unix.AF_INET
+	case r.First.Is4() || r.Last.Is4() || r.Contains(target.V4(0)):
+		return 0
+	}
+	return unix.AF_INET6
+}
+
+// familyName names the address family unix.AF_INET or unix.AF_INET6.
+func familyName(family uint8) string {
+	if family == unix.AF_INET {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// entry is one IPv4 or IPv6 route of a route dump.
 type entry struct {
 	dst     netip.Addr
 	bits    int
@@ -97,7 +137,7 @@ type entry struct {
 }
 
 // parseEntry reads one message of a route dump; ok is false for anything
-// but an IPv4 route.
+// but an IPv4 or IPv6 route.
 func parseEntry(m syscall.NetlinkMessage) (e entry, ok bool, err error) {
 	switch m.Header.Type {
 	case unix.NLMSG_ERROR:
@@ -110,14 +150,21 @@ func parseEntry(m syscall.NetlinkMessage) (e entry, ok bool, err error) {
 		return e, false, fmt.Errorf("short route message (%d bytes)", len(m.Data))
 	}
 	rt := (*unix.RtMsg)(unsafe.Pointer(&m.Data[0]))
-	if rt.Family != unix.AF_INET || rt.Dst_len > 32 {
+	var dst netip.Addr
+	switch rt.Family {
+	case unix.AF_INET:
+		dst = netip.IPv4Unspecified()
+	case unix.AF_INET6:
+		dst = netip.IPv6Unspecified()
+	}
+	if !dst.IsValid() || int(rt.Dst_len) > dst.BitLen() {
 		return e, false, nil
 	}
-	e = entry{dst: netip.IPv4Unspecified(), bits: int(rt.Dst_len), table: uint32(rt.Table), typ: rt.Type, plain: rt.Tos == 0 && rt.Src_len == 0}
+	e = entry{dst: dst, bits: int(rt.Dst_len), table: uint32(rt.Table), typ: rt.Type, plain: rt.Tos == 0 && rt.Src_len == 0}
 	err = eachAttr(m.Data[unix.SizeofRtMsg:], func(typ uint16, v []byte) {
 		switch typ {
 		case unix.RTA_DST:
-			if ip, ok := netip.AddrFromSlice(v); ok && ip.Is4() {
+			if ip, ok := addrFrom(rt.Family, v); ok {
 				e.dst = ip
 			}
 		case unix.RTA_OIF:
@@ -125,16 +172,20 @@ func parseEntry(m syscall.NetlinkMessage) (e entry, ok bool, err error) {
 				e.index = int(binary.NativeEndian.Uint32(v))
 			}
 		case unix.RTA_GATEWAY:
-			if ip, ok := netip.AddrFromSlice(v); ok {
-				e.gateway = ip.Unmap()
+			if ip, ok := addrFrom(rt.Family, v); ok {
+				e.gateway = ip
+			}
+		case unix.RTA_VIA:
+			if ip, ok := viaAddr(v); ok {
+				e.gateway = ip
 			}
 		case unix.RTA_TABLE:
 			if len(v) >= 4 {
 				e.table = binary.NativeEndian.Uint32(v)
 			}
 		case unix.RTA_PREFSRC:
-			if ip, ok := netip.AddrFromSlice(v); ok {
-				e.prefsrc = ip.Unmap()
+			if ip, ok := addrFrom(rt.Family, v); ok {
+				e.prefsrc = ip
 			}
 		case unix.RTA_MULTIPATH:
 			e.plain = false
@@ -165,14 +216,26 @@ func nextHops(v []byte) []int {
 	return hops
 }
 
-// span returns the first and last address of e's prefix, in host order.
-func (e entry) span() (lo, hi uint32) {
-	a := target.HostOrder(e.dst)
-	if e.bits == 0 {
-		return 0, ^uint32(0)
+// span returns the first and last address of e's prefix.
+func (e entry) span() (lo, hi target.Addr) {
+	return prefixSpan(netip.PrefixFrom(e.dst, e.bits))
+}
+
+// prefixSpan returns the first and last address of p, which must be
+// valid: an IPv4 prefix lies in ::ffff:0:0/96, as target.Addr maps IPv4.
+func prefixSpan(p netip.Prefix) (lo, hi target.Addr) {
+	lo = target.FromNetip(p.Masked().Addr())
+	// host is the number of host bits, 0 to 128. A Go shift by 64 gives
+	// 0, which keeps the masks right at host 0 and 128.
+	host := p.Addr().BitLen() - p.Bits()
+	hi = lo
+	if host > 64 {
+		hi.Hi |= ^uint64(0) >> (128 - host)
+		hi.Lo = ^uint64(0)
+	} else {
+		hi.Lo |= ^uint64(0) >> (64 - host)
 	}
-	mask := ^uint32(0) << (32 - e.bits)
-	return a & mask, a&mask | ^mask
+	return lo, hi
 }
 
 // via reports whether e sends plainly through interface index to gw.
@@ -197,11 +260,12 @@ func (e entry) String() string {
 	return s
 }
 
-// defaultRules returns nil if the IPv4 policy rules are the kernel's
-// default three: lookup local (priority 0), main (32766), default (32767).
-func defaultRules() error {
+// defaultRules returns nil if the policy rules of family (unix.AF_INET or
+// unix.AF_INET6) are the kernel's defaults: lookup local (priority 0),
+// main (32766) and default (32767), which IPv6 lacks.
+func defaultRules(family uint8) error {
 	var extra error
-	err := exchange(dumpRequest(unix.RTM_GETRULE, fibRuleHdrLen), func(m syscall.NetlinkMessage) error {
+	err := exchange(dumpRequest(unix.RTM_GETRULE, fibRuleHdrLen, family), func(m syscall.NetlinkMessage) error {
 		if extra != nil {
 			return nil
 		}
@@ -219,13 +283,14 @@ func defaultRules() error {
 // src_len, tos, table, two reserved bytes, action, and 32-bit flags.
 const fibRuleHdrLen = 12
 
-// parseRule reads one message of a rule dump. It returns a non-nil extra
-// that describes the rule if it is not one of the default three.
+// parseRule reads one message of an IPv4 or IPv6 rule dump. It returns a
+// non-nil extra that describes the rule if it is not one of the defaults
+// (defaultRules).
 func parseRule(m syscall.NetlinkMessage) (extra, err error) {
 	if m.Header.Type == unix.NLMSG_ERROR {
 		return nil, netlinkError(m)
 	}
-	if m.Header.Type != unix.RTM_NEWRULE || len(m.Data) < fibRuleHdrLen || m.Data[0] != unix.AF_INET {
+	if m.Header.Type != unix.RTM_NEWRULE || len(m.Data) < fibRuleHdrLen || m.Data[0] != unix.AF_INET && m.Data[0] != unix.AF_INET6 {
 		return nil, nil
 	}
 	h := m.Data[:fibRuleHdrLen]
@@ -250,7 +315,7 @@ func parseRule(m syscall.NetlinkMessage) (extra, err error) {
 	case plain && prio == 32766 && table == unix.RT_TABLE_MAIN:
 	case plain && prio == 32767 && table == unix.RT_TABLE_DEFAULT:
 	default:
-		return fmt.Errorf("policy routing rule %d (table %d) besides the default three", prio, table), nil
+		return fmt.Errorf("policy routing rule %d (table %d) besides the defaults", prio, table), nil
 	}
 	return nil, nil
 }

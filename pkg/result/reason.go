@@ -47,8 +47,17 @@ const (
 	// ReasonAdminProhibited, "admin-prohibited": ICMP destination
 	// unreachable, code 13 (communication administratively prohibited).
 	ReasonAdminProhibited
+	// ReasonNoRoute, "no-route": ICMPv6 destination unreachable, code 0
+	// (no route to destination).
+	ReasonNoRoute
+	// ReasonBeyondScope, "beyond-scope": ICMPv6 destination unreachable,
+	// code 2 (beyond scope of source address).
+	ReasonBeyondScope
+	// ReasonRejectRoute, "reject-route": ICMPv6 destination unreachable,
+	// code 6 (reject route to destination).
+	ReasonRejectRoute
 
-	maxReason = ReasonAdminProhibited
+	maxReason = ReasonRejectRoute
 )
 
 // reasonNames are nmap's words for the reasons, indexed by Reason.
@@ -65,6 +74,9 @@ var reasonNames = [...]string{
 	ReasonNetProhibited:   "net-prohibited",
 	ReasonHostProhibited:  "host-prohibited",
 	ReasonAdminProhibited: "admin-prohibited",
+	ReasonNoRoute:         "no-route",
+	ReasonBeyondScope:     "beyond-scope",
+	ReasonRejectRoute:     "reject-route",
 }
 
 // ErrInvalidReason is wrapped by errors for a Reason, or a reason name,
@@ -113,6 +125,30 @@ func UnreachReason(code uint8) (Reason, bool) {
 		return ReasonHostProhibited, true
 	case 13:
 		return ReasonAdminProhibited, true
+	}
+	return ReasonNone, false
+}
+
+// Unreach6Reason returns the Reason for an ICMPv6 destination unreachable
+// (RFC 4443 §3.1) of code, as nmap gives it: 0 no-route, 1 and 5
+// admin-prohibited (prohibited; failed ingress or egress policy), 2
+// beyond-scope, 3 host-unreach (address unreachable), 4 port-unreach, 6
+// reject-route. Each makes the port filtered. For any other code it
+// returns false: the message says nothing about the port.
+func Unreach6Reason(code uint8) (Reason, bool) {
+	switch code {
+	case 0:
+		return ReasonNoRoute, true
+	case 1, 5:
+		return ReasonAdminProhibited, true
+	case 2:
+		return ReasonBeyondScope, true
+	case 3:
+		return ReasonHostUnreach, true
+	case 4:
+		return ReasonPortUnreach, true
+	case 6:
+		return ReasonRejectRoute, true
 	}
 	return ReasonNone, false
 }

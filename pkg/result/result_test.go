@@ -44,7 +44,8 @@ func TestStatus(t *testing.T) {
 
 func TestReason(t *testing.T) {
 	want := []string{"", "syn-ack", "reset", "conn-refused", "no-response", "net-unreach", "host-unreach",
-		"proto-unreach", "port-unreach", "net-prohibited", "host-prohibited", "admin-prohibited", "Reason(12)"}
+		"proto-unreach", "port-unreach", "net-prohibited", "host-prohibited", "admin-prohibited", "no-route", "beyond-scope",
+		"reject-route", "Reason(15)"}
 	for i, w := range want {
 		r := Reason(i)
 		if got := r.String(); got != w {

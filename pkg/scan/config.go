@@ -49,15 +49,19 @@ const (
 	// and packet taps. It needs every target routed through one gateway on
 	// Ethernet, with its MAC in the kernel's neighbour table.
 	Frames
-	// RawSocket sends through a raw IPv4 socket: the kernel routes every
-	// probe and the firewall's output rules apply.
+	// RawSocket sends through raw IPv4 and IPv6 sockets: the kernel routes
+	// every probe and the firewall's output rules apply.
 	RawSocket
 	// Connect completes a TCP handshake through the kernel for each probe.
 	// It needs no privilege, and reports no TTL.
 	Connect
+	// Portable sends through golang.org/x/net's raw IPv4 and IPv6
+	// sockets, a packet a call, as RawSocket does on systems other than
+	// Linux; on Linux it is there to be tested, and slower than RawSocket.
+	Portable
 )
 
-// String returns "auto", "frames", "raw" or "connect".
+// String returns "auto", "frames", "raw", "connect" or "portable".
 func (m Method) String() string {
 	switch m {
 	case Auto:
@@ -68,6 +72,8 @@ func (m Method) String() string {
 		return "raw"
 	case Connect:
 		return "connect"
+	case Portable:
+		return "portable"
 	}
 	return fmt.Sprintf("Method(%d)", uint8(m))
 }
@@ -122,8 +128,10 @@ type Config struct {
 	// Interface sends and captures on this interface; empty means the
 	// route's to the first target.
 	Interface string
-	// Source is the probes' source address; the zero Addr means the
-	// route's to the first target (for Connect, the kernel's choice).
+	// Source is the source address of the probes to targets of its
+	// family, IPv4 or IPv6; the zero Addr, and for targets of the other
+	// family any Addr, means their routes' (for Connect, the kernel's
+	// choice).
 	Source netip.Addr
 	// SourcePort is the probes' source port; zero means a random one in
 	// 61000-65535.
@@ -269,12 +277,12 @@ func plan(cfg *Config) (Plan, error) {
 		return Plan{}, configErrorf("Concurrency", "%d: must be 1 or more", cfg.Concurrency)
 	case cfg.Timeout < 0:
 		return Plan{}, configErrorf("Timeout", "%v: must be 0 or more", cfg.Timeout)
-	case cfg.Method > Connect:
+	case cfg.Method > Portable:
 		return Plan{}, configErrorf("Method", "%v: not a send path", cfg.Method)
 	case cfg.DropSuspect && cfg.NoSuspectCheck:
 		return Plan{}, configErrorf("DropSuspect", "needs the suspect check, which NoSuspectCheck turns off")
-	case cfg.Source.IsValid() && !cfg.Source.Is4():
-		return Plan{}, configErrorf("Source", "%v is not an IPv4 address", cfg.Source)
+	case cfg.Source.IsValid() && (cfg.Source.Zone() != "" || cfg.Source.Is4In6()):
+		return Plan{}, configErrorf("Source", "%v is not an IPv4 or IPv6 address", cfg.Source)
 	case cfg.Shard != (target.Shard{}) && (cfg.Shard.Count < 1 || cfg.Shard.Index < 1 || cfg.Shard.Index > cfg.Shard.Count):
 		return Plan{}, configErrorf("Shard", "%d/%d: want I/N with 1 <= I <= N", cfg.Shard.Index, cfg.Shard.Count)
 	case cfg.Shard.Count > 1 && !cfg.FixedSeed:
@@ -326,7 +334,7 @@ func plan(cfg *Config) (Plan, error) {
 	}
 	p.Loopback = true
 	for _, r := range space.Ranges() {
-		if r.First>>24 != 127 || r.Last>>24 != 127 {
+		if !r.First.Netip().IsLoopback() || !r.Last.Netip().IsLoopback() {
 			p.Loopback = false
 		}
 	}
@@ -341,7 +349,18 @@ func plan(cfg *Config) (Plan, error) {
 
 // first returns the first target address of p, whose route decides the
 // source address, the interface and the send path.
-func (p Plan) first() netip.Addr { return target.AddrOf(p.Space.Ranges()[0].First) }
+func (p Plan) first() netip.Addr { return p.Space.Ranges()[0].First.Netip() }
+
+// firstOf returns the first target address of p of the family of IPv4
+// if v4, else of IPv6, and false if p has none.
+func (p Plan) firstOf(v4 bool) (netip.Addr, bool) {
+	for _, r := range p.Space.Ranges() {
+		if r.Is4() == v4 {
+			return r.First.Netip(), true
+		}
+	}
+	return netip.Addr{}, false
+}
 
 // pacing returns the rate and burst for the engine: Config's, or the
 // defaults, with 0 meaning unpaced.

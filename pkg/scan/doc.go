@@ -25,8 +25,8 @@
 //
 // Config.Method picks the send path. The zero value, Auto, sends Ethernet
 // frames to the gateway when the kernel would route every target through
-// that one gateway and knows its MAC, else sends through a raw IPv4
-// socket, where the kernel routes each probe; if raw sockets are not
+// that one gateway and knows its MAC (for each family, IPv4 and IPv6),
+// else sends through raw IPv4 and IPv6 sockets, where the kernel routes each probe; if raw sockets are not
 // permitted it falls back to a connect() scan. Plan reports the method
 // chosen and, in Fallback, why a faster one was declined. Frames, RawSocket
 // and Connect insist on one path; with Frames or RawSocket a lack of
@@ -36,8 +36,8 @@
 //
 // # Reserved space
 //
-// A scan skips target.DefaultBlocklist, IANA's special-purpose IPv4
-// blocks, plus Config.Blocklist, but only inside a target range that
+// A scan skips target.DefaultBlocklist, IANA's special-purpose IPv4 and
+// IPv6 blocks, plus Config.Blocklist, but only inside a target range that
 // strictly contains a block: all of IPv4 loses them, while a target that
 // is a block or lies inside one, such as 10.0.0.0/8 or 127.0.0.1, is
 // scanned as given. Plan counts the addresses that the blocklist and the
@@ -45,7 +45,8 @@
 //
 // # Size and memory
 //
-// One scan takes any space, up to all of IPv4 × ports 1-65535 (2^48 probes).
+// One scan takes any space of IPv4 and IPv6 targets mixed, up to 2^48
+// probes: all of IPv4 × ports 1-65535, or an IPv6 /80 on one port.
 // The scan keeps state for a probe only while it can still be answered or
 // retried, so its memory follows the rate and Config.Wait, not the size of the
 // space: about 2 × rate × (retries × 1 s + Wait + 1 s) bits. Retries go out

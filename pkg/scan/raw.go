@@ -44,17 +44,39 @@ type rawPath struct {
 	iface    string     // the capture's interface, or netio.AllInterfaces
 	method   Method     // Frames or RawSocket
 	declined error      // why not Frames, with Auto
-	// With Frames, the interface to send on and the gateway's MAC.
-	frameIf string
-	nextHop net.HardwareAddr
+	// With Frames, the interface to send on and the gateways' MACs, for
+	// IPv4 and for IPv6 targets.
+	frameIf           string
+	nextHop, nextHop6 net.HardwareAddr
 	// The ways out (see Plan.Routes); srcs, their source addresses, src
 	// first; and, with more than one, each target block's, for the
-	// engine, and the raw socket's address, the unspecified one so that
-	// no source address steers the kernel's routing (policy rules).
-	routes  []Route
-	srcs    []netip.Addr
-	sources []engine.SourceFrom
-	bind    netip.Addr
+	// engine; and the raw sockets' addresses, for IPv4 and IPv6, each
+	// the family's one source, or the unspecified address if it has
+	// several, so that no source address steers the kernel's routing
+	// (policy rules), or the zero Addr if it has none.
+	routes       []Route
+	srcs         []netip.Addr
+	sources      []engine.SourceFrom
+	bind4, bind6 netip.Addr
+}
+
+// bindTo returns the address to bind the raw socket of IPv4 if v4, else
+// IPv6, to for sending from srcs: the family's one source address, its
+// unspecified address if srcs has several, or the zero Addr if none.
+func bindTo(srcs []netip.Addr, v4 bool) netip.Addr {
+	var bind netip.Addr
+	for _, a := range srcs {
+		switch {
+		case a.Is4() != v4:
+		case bind.IsValid() && v4:
+			return netip.IPv4Unspecified()
+		case bind.IsValid():
+			return netip.IPv6Unspecified()
+		default:
+			bind = a
+		}
+	}
+	return bind
 }
 
 func (r *rawScan) progress() Progress {
@@ -92,23 +114,20 @@ func choosePath(cfg *Config, p Plan) (rawPath, error) {
 	if len(path.srcs) > netio.MaxSources {
 		return path, configErrorf("Targets", "their routes leave from %d source addresses; a scan takes at most %d", len(path.srcs), netio.MaxSources)
 	}
-	path.src, path.iface, path.bind = path.srcs[0], path.routes[0].Interface, path.srcs[0]
+	path.src, path.iface = path.srcs[0], path.routes[0].Interface
 	if len(ifaces) > 1 {
 		path.iface = netio.AllInterfaces
 	}
-	if len(path.srcs) > 1 {
-		path.bind = netip.IPv4Unspecified()
-	} else {
+	path.bind4, path.bind6 = bindTo(path.srcs, true), bindTo(path.srcs, false)
+	if len(path.srcs) == 1 {
 		path.sources = nil
 	}
 	path.method = RawSocket
-	if cfg.Method != RawSocket {
-		if len(path.routes) > 1 {
-			path.declined = fmt.Errorf("the targets leave by %d routes: %v, and %v", len(path.routes), path.routes[0], path.routes[1])
-		} else {
-			rt, rtErr := route.Get(p.first())
-			path.frameIf, path.nextHop, path.declined = framesTo(cfg, p, rt, rtErr)
-		}
+	switch cfg.Method {
+	case Portable:
+		path.method = Portable
+	case Auto, Frames:
+		path.frameIf, path.nextHop, path.nextHop6, path.declined = framesFor(cfg, p, path.routes)
 		switch {
 		case path.declined == nil:
 			path.method = Frames
@@ -117,6 +136,40 @@ func choosePath(cfg *Config, p Plan) (rawPath, error) {
 		}
 	}
 	return path, nil
+}
+
+// framesFor returns the interface and the gateways' MACs, for IPv4 and
+// for IPv6 targets (nil for a family p has none of), to send p's probes
+// to as frames (see framesTo), or why not: the targets must leave by one
+// interface from one source address a family.
+func framesFor(cfg *Config, p Plan, routes []Route) (iface string, hop4, hop6 net.HardwareAddr, err error) {
+	for i, r := range routes {
+		for _, o := range routes[:i] {
+			if o.Interface != r.Interface || o.Source.Is4() == r.Source.Is4() {
+				return "", nil, nil, fmt.Errorf("the targets leave by %d routes: %v, and %v", len(routes), o, r)
+			}
+		}
+	}
+	for _, v4 := range []bool{true, false} {
+		first, ok := p.firstOf(v4)
+		if !ok {
+			continue
+		}
+		rt, rtErr := route.Get(first)
+		fi, hw, err := framesTo(cfg, p, first, rt, rtErr)
+		switch {
+		case err != nil:
+			return "", nil, nil, err
+		case iface != "" && fi != iface:
+			return "", nil, nil, fmt.Errorf("IPv4 targets leave by %s, IPv6 ones by %s", iface, fi)
+		case v4:
+			hop4 = hw
+		default:
+			hop6 = hw
+		}
+		iface = fi
+	}
+	return iface, hop4, hop6, nil
 }
 
 // openRaw opens the senders and the capture for a raw SYN scan of p, by
@@ -138,10 +191,13 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 	var senders []*netio.Sender
 	for range numSenders(cfg, p) {
 		var s *netio.Sender
-		if path.method == Frames {
-			s, err = netio.OpenFrameSender(path.frameIf, path.nextHop, batch)
-		} else {
-			s, err = netio.OpenSender(path.bind, cfg.Interface, batch)
+		switch path.method {
+		case Frames:
+			s, err = netio.OpenFrameSender(path.frameIf, path.nextHop, path.nextHop6, batch)
+		case Portable:
+			s, err = netio.OpenPortableSender(path.bind4, path.bind6, batch)
+		default:
+			s, err = netio.OpenSender(path.bind4, path.bind6, cfg.Interface, batch)
 		}
 		if err != nil {
 			sc.close()
@@ -194,20 +250,19 @@ func newEngine(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom,
 }
 
 // framesTo returns the interface and the gateway's MAC to send the probes
-// to as Ethernet frames, which skip the kernel's IP layer: 6-32% more
-// probes/s in the lab. rt is the route to the first target, or rtErr why
-// there is none. It returns an error saying why not when the raw IPv4
-// socket must send them: no route, an Interface other than the route's, a
+// to the targets of first's family as Ethernet frames, which skip the
+// kernel's IP layer: 6-32% more probes/s in the lab. rt is the route to
+// first, the family's first target, or rtErr why there is none. It
+// returns an error saying why not when the raw socket must send them: no route, an Interface other than the route's, a
 // non-Ethernet interface (loopback, tunnels), on-link targets (each has a
 // MAC of its own), a route table that would send some target elsewhere
 // (route.AllVia), or a gateway the kernel's neighbour table has no usable
 // MAC for. Nothing is sent to resolve one; with the raw socket the kernel
 // resolves it.
-func framesTo(cfg *Config, p Plan, rt route.Route, rtErr error) (string, net.HardwareAddr, error) {
+func framesTo(cfg *Config, p Plan, first netip.Addr, rt route.Route, rtErr error) (string, net.HardwareAddr, error) {
 	if rtErr != nil {
 		return "", nil, rtErr
 	}
-	first := p.first()
 	switch {
 	case cfg.Interface != "" && cfg.Interface != rt.Interface:
 		return "", nil, fmt.Errorf("interface %s is not %s, the route's to %v", cfg.Interface, rt.Interface, first)
@@ -216,7 +271,13 @@ func framesTo(cfg *Config, p Plan, rt route.Route, rtErr error) (string, net.Har
 	case !rt.Gateway.IsValid():
 		return "", nil, fmt.Errorf("%v is on-link on %s, with no gateway", first, rt.Interface)
 	}
-	if err := route.AllVia(p.Space.Ranges(), rt.Index, rt.Gateway); err != nil {
+	var ranges []target.Range
+	for _, r := range p.Space.Ranges() {
+		if r.Is4() == first.Is4() {
+			ranges = append(ranges, r)
+		}
+	}
+	if err := route.AllVia(ranges, rt.Index, rt.Gateway); err != nil {
 		return "", nil, err
 	}
 	hw, err := route.Neighbour(rt.Index, rt.Gateway)

@@ -52,7 +52,9 @@ func (r Route) String() string {
 // Targets without a route are left to the kernel, which refuses their
 // probes (Progress.Failed).
 func routesOut(cfg *Config, p Plan) ([]Route, []engine.SourceFrom, error) {
-	both := cfg.Source.IsValid() && cfg.Interface != ""
+	// both: Config gives the interface, and a source of every target's
+	// family.
+	both := cfg.Interface != "" && cfg.Source.IsValid() && (cfg.Source.Is4() && !p.Space.Has6() || cfg.Source.Is6() && !p.Space.Has4())
 	spans, err := route.Split(p.Space.Ranges())
 	switch {
 	case err != nil && both:
@@ -72,13 +74,13 @@ func routesOut(cfg *Config, p Plan) ([]Route, []engine.SourceFrom, error) {
 		switch {
 		case errors.Is(s.Err, route.ErrNoRoute):
 			continue
-		case errors.Is(s.Err, route.ErrNoSource) && !cfg.Source.IsValid():
-			return nil, nil, configErrorf("Source", "targets %v leave by %s, which has no IPv4 address to send from; give a source address", s.Range, s.Route.Interface)
+		case errors.Is(s.Err, route.ErrNoSource) && !sourceFor(cfg, s.Range):
+			return nil, nil, configErrorf("Source", "targets %v leave by %s, which has no %s address to send from; give a source address", s.Range, s.Route.Interface, family(s.Range))
 		case errors.Is(s.Err, route.ErrSpread) && cfg.Interface == "":
 			return nil, nil, configErrorf("Interface", "targets %v: %w; name the interface to send by", s.Range, s.Err)
 		}
 		src, iface := s.Route.Source, s.Route.Interface
-		if cfg.Source.IsValid() {
+		if sourceFor(cfg, s.Range) {
 			src = cfg.Source
 		}
 		if cfg.Interface != "" {
@@ -123,7 +125,7 @@ func contradicts(cfg *Config, spans []route.Span) error {
 					cfg.Interface, describe(*byIface), describe(*s))
 			}
 		}
-		if cfg.Source.IsValid() && s.Route.Source.IsValid() {
+		if sourceFor(cfg, s.Range) && s.Route.Source.IsValid() {
 			if bySrc == nil {
 				bySrc = s
 			} else if s.Route.Source != bySrc.Route.Source {
@@ -133,6 +135,20 @@ func contradicts(cfg *Config, spans []route.Span) error {
 		}
 	}
 	return nil
+}
+
+// sourceFor reports whether Config.Source is the source for targets r:
+// given, and of r's family.
+func sourceFor(cfg *Config, r target.Range) bool {
+	return cfg.Source.IsValid() && cfg.Source.Is4() == r.Is4()
+}
+
+// family returns "IPv4" or "IPv6", r's family.
+func family(r target.Range) string {
+	if r.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
 }
 
 // describe names the route of s as Route.String does.

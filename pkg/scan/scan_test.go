@@ -57,8 +57,9 @@ func TestConfigErrors(t *testing.T) {
 		{"too many senders", set(func(c *Config) { c.Senders = 65 }), "Senders"},
 		{"negative concurrency", set(func(c *Config) { c.Concurrency = -1 }), "Concurrency"},
 		{"negative timeout", set(func(c *Config) { c.Timeout = -1 }), "Timeout"},
-		{"unknown method", set(func(c *Config) { c.Method = Connect + 1 }), "Method"},
-		{"IPv6 source", set(func(c *Config) { c.Source = netip.MustParseAddr("::1") }), "Source"},
+		{"unknown method", set(func(c *Config) { c.Method = Portable + 1 }), "Method"},
+		{"zoned source", set(func(c *Config) { c.Source = netip.MustParseAddr("fe80::1%eth0") }), "Source"},
+		{"mapped source", set(func(c *Config) { c.Source = netip.MustParseAddr("::ffff:198.19.0.1") }), "Source"},
 		{"shard past its count", set(func(c *Config) { c.Shard = target.Shard{Index: 3, Count: 2}; c.FixedSeed = true }), "Shard"},
 		{"shard without a seed", set(func(c *Config) { c.Shard = target.Shard{Index: 1, Count: 2} }), "Seed"},
 		{"resume before the shard", set(func(c *Config) {

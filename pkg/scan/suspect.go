@@ -95,10 +95,10 @@ type suspects struct {
 	// every silent probe to the check, which passes on only these.
 	closed, filtered, drop bool
 
-	hosts map[uint32]tally // every host with an open port; check's goroutine only
+	hosts map[target.Addr]tally // every host with an open port; check's goroutine only
 
 	mu   sync.Mutex
-	held map[uint32][]heldOpen // the open results of undecided hosts
+	held map[target.Addr][]heldOpen // the open results of undecided hosts
 
 	marked      atomic.Uint64 // hosts found suspect
 	markedPorts atomic.Uint64 // their open results, marked or dropped
@@ -131,7 +131,7 @@ func newSuspects(cfg *Config, p Plan) *suspects {
 	return &suspects{
 		space: p.Space, perm: target.NewPermutation(p.Space.Len(), p.Seed),
 		closed: cfg.Closed, filtered: cfg.Filtered, drop: cfg.DropSuspect,
-		hosts: map[uint32]tally{}, held: map[uint32][]heldOpen{},
+		hosts: map[target.Addr]tally{}, held: map[target.Addr][]heldOpen{},
 	}
 }
 
@@ -152,7 +152,7 @@ func (s *suspects) wrap(out func(result.Result)) func(result.Result) {
 // to be passed on: r itself, or the host's held results once r decides
 // it.
 func (s *suspects) check(r result.Result) {
-	ip := target.HostOrder(r.IP)
+	ip := target.FromNetip(r.IP)
 	h, tracked := s.hosts[ip]
 	if r.Status != result.StatusOpen {
 		if tracked && h.verdict == undecided {
@@ -190,7 +190,7 @@ func (s *suspects) check(r result.Result) {
 }
 
 // hold keeps the open result r of the undecided host ip.
-func (s *suspects) hold(ip uint32, r result.Result) {
+func (s *suspects) hold(ip target.Addr, r result.Result) {
 	var pos uint64
 	if i, ok := s.space.Lookup(ip, r.Port); ok {
 		pos = s.perm.Pos(i)
@@ -209,7 +209,7 @@ func (s *suspects) hold(ip uint32, r result.Result) {
 
 // release queues the results held for ip, now decided: marked Suspect if
 // mark (left out with drop), else as they came.
-func (s *suspects) release(ip uint32, mark bool) {
+func (s *suspects) release(ip target.Addr, mark bool) {
 	s.mu.Lock()
 	held := s.held[ip]
 	delete(s.held, ip)
@@ -220,7 +220,7 @@ func (s *suspects) release(ip uint32, mark bool) {
 			return
 		}
 	}
-	addr := target.AddrOf(ip)
+	addr := ip.Netip()
 	for _, o := range held {
 		r := result.Result{
 			IP: addr, Port: o.port, Status: result.StatusOpen, TTL: o.ttl,
@@ -237,7 +237,7 @@ func (s *suspects) release(ip uint32, mark bool) {
 // ends: their hosts had too few probes in this run to be decided.
 func (s *suspects) finish(out func(result.Result)) {
 	s.mu.Lock()
-	ips := make([]uint32, 0, len(s.held))
+	ips := make([]target.Addr, 0, len(s.held))
 	for ip := range s.held {
 		ips = append(ips, ip)
 	}

@@ -217,7 +217,7 @@ func TestSuspectResume(t *testing.T) {
 	for _, port := range []uint16{10, 20, 30} {
 		a := netip.MustParseAddr("198.18.0.2")
 		check(result.Result{IP: a, Port: port, Status: result.StatusOpen})
-		i, ok := p.Space.Lookup(target.HostOrder(a), port)
+		i, ok := p.Space.Lookup(target.FromNetip(a), port)
 		if !ok {
 			t.Fatal("lookup")
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // ParseIP parses a dotted-quad IPv4 address such as "198.18.0.1" into a
@@ -103,4 +104,36 @@ func parseUint(s string, max uint64) (uint64, bool) {
 		}
 	}
 	return v, true
+}
+
+// parseAddr parses an IPv4 address in dotted-quad form or an IPv6 address
+// (one with a colon) in any RFC 4291 form, without a zone; an IPv4-mapped
+// IPv6 address gives the IPv4 address. On failure it returns a reason for
+// the user.
+func parseAddr(s string) (Addr, string) {
+	if !strings.Contains(s, ":") {
+		ip, reason := parseIPv4(s)
+		return V4(ip), reason
+	}
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil && strings.Count(s, ":") == 1:
+		return Addr{}, "an address with a port? give ports with -p"
+	case err != nil:
+		return Addr{}, "not an IPv6 address"
+	case a.Zone() != "":
+		return Addr{}, "an IPv6 zone (%" + a.Zone() + ") has no place in a target"
+	}
+	return FromNetip(a), ""
+}
+
+// ParseAddr parses an IPv4 address in dotted-quad form, as ParseIP does,
+// or an IPv6 address without a zone. An IPv4-mapped IPv6 address gives the
+// IPv4 address.
+func ParseAddr(s string) (Addr, error) {
+	a, reason := parseAddr(s)
+	if reason != "" {
+		return Addr{}, &SyntaxError{Kind: "IP address", Token: s, Reason: reason}
+	}
+	return a, nil
 }

@@ -96,3 +96,51 @@ func TestShardText(t *testing.T) {
 		t.Fatalf("UnmarshalText(\"9/8\") = %v, value %+v; want an error and no change", err, s)
 	}
 }
+
+// TestShardsCoverMixedSpace checks, exhaustively on a small space of both
+// families with ranges at the edges of each, that the shards of a keyed
+// permutation of the space visit every probe exactly once.
+func TestShardsCoverMixedSpace(t *testing.T) {
+	inc, err := ParseTargets([]string{"::-::2", "198.18.0.0/29", "255.255.255.254/31", "2001:db8::ffff:ffff:ffff:fffe-2001:db8:0:1::1",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffd-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSpace(inc, []Range{rng("198.18.0.3", "198.18.0.3")}, mustPorts("22,80,443"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Has4() || !s.Has6() {
+		t.Fatalf("Has4() = %v, Has6() = %v; want both", s.Has4(), s.Has6())
+	}
+	const hosts = 3 + 7 + 2 + 4 + 3
+	if s.Len() != hosts*3 {
+		t.Fatalf("Len() = %d; want %d", s.Len(), hosts*3)
+	}
+	type probe struct {
+		ip   Addr
+		port uint16
+	}
+	for count := 1; count <= 7; count++ {
+		perm := NewPermutation(s.Len(), 0xfeed)
+		seen := make(map[probe]int)
+		for i := 1; i <= count; i++ {
+			start, end := Shard{Index: i, Count: count}.Bounds(s.Len())
+			for pos := start; pos < end; pos++ {
+				ip, port := s.Index(perm.At(pos))
+				seen[probe{ip, port}]++
+			}
+		}
+		if uint64(len(seen)) != s.Len() {
+			t.Fatalf("%d shards visit %d distinct probes; want %d", count, len(seen), s.Len())
+		}
+		for p, n := range seen {
+			if n != 1 {
+				t.Fatalf("%d shards visit %s:%d %d times", count, p.ip, p.port, n)
+			}
+			if _, ok := s.Lookup(p.ip, p.port); !ok {
+				t.Fatalf("%d shards visit %s:%d, outside the space", count, p.ip, p.port)
+			}
+		}
+	}
+}

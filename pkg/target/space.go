@@ -3,6 +3,8 @@ package target
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -19,19 +21,27 @@ type Space struct {
 	hosts  uint64
 	ports  Ports
 	nports uint64
+	has4   bool
+	has6   bool
 }
 
 // hostSpan is an inclusive run of hosts; before counts the hosts in all
 // earlier spans, so Index and Lookup are binary searches.
 type hostSpan struct {
-	first, last uint32
+	first, last Addr
 	before      uint64
 }
 
+// ErrTooLarge is returned, wrapped, by NewSpace when the probes number
+// more than MaxPermutation, 2^48.
+var ErrTooLarge = errors.New("too many probes")
+
 // NewSpace builds the probe space of include minus exclude, times ports.
 // Overlapping and adjacent ranges are merged, so each address is probed once
-// per port. The inputs are not modified. If nothing remains, the error wraps
-// ErrEmpty.
+// per port; IPv4 and IPv6 ranges mix freely. The inputs are not modified.
+// If nothing remains, the error wraps ErrEmpty; if the probes number
+// more than MaxPermutation, it wraps ErrTooLarge and names the largest
+// range.
 func NewSpace(include, exclude []Range, ports Ports) (*Space, error) {
 	switch {
 	case len(include) == 0:
@@ -45,18 +55,46 @@ func NewSpace(include, exclude []Range, ports Ports) (*Space, error) {
 	}
 	s := &Space{ports: ports, nports: uint64(ports.Len())}
 	for _, r := range hosts {
+		n := r.Len()
+		total, carry := bits.Add64(s.hosts, n, 0)
+		if hi, probes := bits.Mul64(total, s.nports); n == math.MaxUint64 || carry != 0 || hi != 0 || probes > MaxPermutation {
+			return nil, fmt.Errorf("%w: the targets (the largest %s) times %d ports make more than 2^48 probes, the most a scan holds", ErrTooLarge, largest(hosts), s.nports)
+		}
 		s.spans = append(s.spans, hostSpan{first: r.First, last: r.Last, before: s.hosts})
-		s.hosts += r.Len()
+		s.hosts = total
+		if r.Is4() {
+			s.has4 = true
+		} else {
+			s.has6 = true
+		}
 	}
 	return s, nil
 }
 
-// Len returns the number of probes, Hosts() × Ports().Len(); at most
-// 2^32 × 65535, below 2^48.
+// largest returns the range of rs with the most addresses, the first of
+// those if several tie.
+func largest(rs []Range) Range {
+	l := rs[0]
+	for _, r := range rs {
+		if r.Len() > l.Len() {
+			l = r
+		}
+	}
+	return l
+}
+
+// Len returns the number of probes, Hosts() × Ports().Len(), at most
+// MaxPermutation.
 func (s *Space) Len() uint64 { return s.hosts * s.nports }
 
 // Hosts returns the number of distinct addresses in the space.
 func (s *Space) Hosts() uint64 { return s.hosts }
+
+// Has4 reports whether the space holds IPv4 addresses.
+func (s *Space) Has4() bool { return s.has4 }
+
+// Has6 reports whether the space holds IPv6 addresses.
+func (s *Space) Has6() bool { return s.has6 }
 
 // Ports returns the ports probed on every host.
 func (s *Space) Ports() Ports { return s.ports }
@@ -74,7 +112,7 @@ func (s *Space) Ranges() []Range {
 // Index maps i in [0, Len()) to its probe. Probes are ordered host-major:
 // i = hostIndex*Ports().Len() + portIndex, hosts and ports ascending. It
 // takes O(log ranges) time, does not allocate, and panics if i >= Len().
-func (s *Space) Index(i uint64) (ip uint32, port uint16) {
+func (s *Space) Index(i uint64) (ip Addr, port uint16) {
 	if i >= s.Len() {
 		panic("target: Space.Index out of range")
 	}
@@ -90,13 +128,13 @@ func (s *Space) Index(i uint64) (ip uint32, port uint16) {
 		}
 	}
 	sp := s.spans[lo]
-	return sp.first + uint32(h-sp.before), s.ports.At(int(p))
+	return sp.first.Add(h - sp.before), s.ports.At(int(p))
 }
 
 // Lookup is the inverse of Index: it returns the index of the probe
 // (ip, port), and false if that probe is not in the space. It takes
 // O(log ranges) time and does not allocate.
-func (s *Space) Lookup(ip uint32, port uint16) (i uint64, ok bool) {
+func (s *Space) Lookup(ip Addr, port uint16) (i uint64, ok bool) {
 	p, ok := s.ports.Index(port)
 	if !ok {
 		return 0, false
@@ -105,15 +143,16 @@ func (s *Space) Lookup(ip uint32, port uint16) (i uint64, ok bool) {
 	lo, hi := 0, len(s.spans)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if s.spans[mid].last < ip {
+		if s.spans[mid].last.Less(ip) {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	if lo == len(s.spans) || ip < s.spans[lo].first {
+	if lo == len(s.spans) || ip.Less(s.spans[lo].first) {
 		return 0, false
 	}
 	sp := s.spans[lo]
-	return (sp.before+uint64(ip-sp.first))*s.nports + uint64(p), true
+	off, _ := ip.Sub(sp.first)
+	return (sp.before+off)*s.nports + uint64(p), true
 }
