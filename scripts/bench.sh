@@ -66,7 +66,9 @@ readonly CEIL_SCALING=${CEIL_SCALING:-1} # 0: no --senders 1 and 3 rounds
 readonly MASSCAN_FAST=10000000         # a --rate masscan does not reach
 readonly CEIL_STATIC=${CEIL_STATIC:-1} # 0: no rounds of trawl-static (AF_PACKET ring capture)
 readonly TRAWL_STATIC=${TRAWL_STATIC:-$REPO/bin/trawl-static}
-readonly ALL_SCENARIOS=(1 2 3 ceiling 4 5 6 mem go claims)
+readonly V6_NET=2001:db8::/120 V6_SWEEP=2001:db8::/118 V4_SWEEP=198.18.0.0/22 # scenario v6
+readonly V6_ROUNDS=${V6_ROUNDS:-3}     # its interleaved sweep rounds
+readonly ALL_SCENARIOS=(1 2 3 ceiling 4 5 6 v6 mem go claims)
 BENCH_OUT=$(realpath -m "${BENCH_OUT:-$PWD}")
 readonly BENCH_OUT
 
@@ -118,14 +120,16 @@ holds() {
 
 # probes CIDR PORTS prints how many probes CIDR x PORTS is.
 probes() {
-	local bits=32 n=0 part
+	local width=32 n=0 part
+	[[ $1 == *:* ]] && width=128
+	local bits=$width
 	[[ $1 == */* ]] && bits=${1#*/}
 	local -a parts
 	IFS=, read -ra parts <<<"$2"
 	for part in "${parts[@]}"; do
 		n=$((n + ${part#*-} - ${part%-*} + 1))
 	done
-	echo $(((1 << (32 - bits)) * n))
+	echo $(((1 << (width - bits)) * n))
 }
 
 ensure_packages() {
@@ -150,10 +154,11 @@ need_lab() {
 	((LAB_UP)) && return
 	"$REPO/scripts/lab.sh" truth "$LAB" 198.18.0.0/19 1-1024 2000 42 >"$TMP/truth"
 	echo '*:80' >>"$TMP/truth"
+	"$REPO/scripts/lab.sh" truth "$LAB" "$V6_NET" 1-1024 500 43 >>"$TMP/truth"
 	: >"$TMP/empty"
 	LAB_UP=1
 	"$REPO/scripts/lab.sh" up "$LAB" --open "$TMP/truth" >/dev/null
-	echo "lab $LAB: $(grep -vc '^\*' "$TMP/truth") ports planted in 198.18.0.0/19 x 1-1024, port 80 open on all of 198.18.0.0/16"
+	echo "lab $LAB: $(grep -vc '^[*[]' "$TMP/truth") ports planted in 198.18.0.0/19 x 1-1024, port 80 open on all of 198.18.0.0/16, $(grep -c '^\[' "$TMP/truth") in $V6_NET x 1-1024"
 }
 
 # run KEY LABEL PROBES LIMIT CMD... runs CMD in the scan namespace under GNU
@@ -651,6 +656,27 @@ scenario_6() {
 	RAN[6]=1
 }
 
+scenario_v6() {
+	echo "== v6. IPv6: $V6_NET x 1-1024 (262,144 probes), trawl vs nmap -6 -sS -T4 and vs the same IPv4 shape;"
+	echo "   then $V6_SWEEP against $V4_SWEEP x 1-1024 (1,048,576 probes each) unthrottled, $V6_ROUNDS interleaved rounds"
+	need_lab
+	scan_trawl v6.trawl "trawl -6 --rate $FAST" "$V6_NET" 1-1024 600 --rate "$FAST"
+	scan_trawl v6.trawl4 "trawl (IPv4 /24) --rate $FAST" 198.18.0.0/24 1-1024 600 --rate "$FAST"
+	scan_nmap v6.nmap "nmap -6 -sS -T4" "$V6_NET" 1-1024 -6 -T4
+	table v6.trawl v6.trawl v6.trawl4 v6.nmap
+	local round keys=() k6=() k4=()
+	for round in $(seq "$V6_ROUNDS"); do
+		scan_trawl "v6.sweep6.$round" "trawl IPv6 $V6_SWEEP #$round" "$V6_SWEEP" 1-1024 600 --rate "$FAST" --wait 1s
+		scan_trawl "v6.sweep4.$round" "trawl IPv4 $V4_SWEEP #$round" "$V4_SWEEP" 1-1024 600 --rate "$FAST" --wait 1s
+		keys+=("v6.sweep6.$round" "v6.sweep4.$round")
+		k6+=("v6.sweep6.$round") k4+=("v6.sweep4.$round")
+	done
+	table - "${keys[@]}"
+	V6_RATE6=${RATE[$(median "${k6[@]}")]:-0} V6_RATE4=${RATE[$(median "${k4[@]}")]:-0}
+	echo "   median send rate: IPv6 $V6_RATE6/s, IPv4 $V6_RATE4/s"
+	RAN[v6]=1
+}
+
 # mem_run KEY LABEL [ARG]... runs trawl over 198.18.0.0/15 x 1-65535 in
 # the scan namespace for MEM_SECONDS, samples its RSS once a second, then
 # stops it with SIGINT as a user would. RSS[KEY] is its peak (VmHWM),
@@ -813,6 +839,15 @@ targets() {
 		holds "3 * ${WALL[$t]} <= ${SCAN[$key]}" || ok=0
 		verdict $ok "/22 x 1-1024: trawl ${WALL[$t]} s, recall $(recall $t) (want 1.0); $(calc "${SCAN[$key]} / ${WALL[$t]}") x faster than ${LABEL[$key]}'s ${SCAN[$key]} s to the end of its --wait (want >= 3; $(calc "${WALL[$key]} / ${WALL[$t]}") x counting its hang), masscan recall $(recall "$key")"
 	else echo "----  masscan /22 x 1-1024: not run (scenario 5)"; fi
+	if [[ -n ${RAN[v6]:-} ]]; then
+		t=v6.trawl n=v6.nmap ok=1
+		recall_ok $t 1 1 || ok=0
+		holds "${HITS[$n]} <= ${HITS[$t]}" || ok=0
+		verdict $ok "IPv6 $V6_NET x 1-1024: recall $(recall $t) (want 1.0, nmap -6's $(recall $n)), wall ${WALL[$t]} s = $(calc "${WALL[$t]} / ${WALL[$n]}") x nmap -6 -sS -T4's ${WALL[$n]} s; the IPv4 /24 of the same shape took ${WALL[v6.trawl4]} s"
+		ok=1
+		holds "$V6_RATE6 >= 0.9 * $V6_RATE4" || ok=0
+		verdict $ok "IPv6 sweep $V6_SWEEP x 1-1024: $V6_RATE6 probes/s = $(calc "$V6_RATE6 / ($V6_RATE4 + 0.000001)") x the IPv4 sweep's $V6_RATE4/s in the same run, medians of $V6_ROUNDS (want >= 0.9)"
+	else echo "----  IPv6: not run (scenario v6)"; fi
 	if [[ -n ${RAN[go]:-} ]]; then
 		ok=1
 		[[ $GO_ALLOCS == 0 ]] || ok=0

@@ -5,10 +5,12 @@ usage: score.py FORMAT OUTPUT TRUTH CIDR PORTS
 
 FORMAT is how OUTPUT is written:
   ndjson    trawl -oD: {"ip": "198.18.0.1", "port": 80, "status": "open", ...}
+            (any address here and below may be IPv6, such as 2001:db8::1)
   grepable  nmap -oG: Host: 198.18.0.1 ()  Ports: 80/open/tcp//http///, ...
   list      masscan -oL: open tcp 80 198.18.0.1 1700000000
   ips       zmap: one IP a line; PORTS is the one port it scanned
-TRUTH holds the planted ip:port lines; *:port means every address.
+TRUTH holds the planted ip:port lines ([ipv6]:port for IPv6); *:port
+means every IPv4 address and [::]:port every IPv6 one.
 Only the open ports inside CIDR x PORTS are expected.
 
 Prints one line: HITS EXPECTED EXTRAS DUPLICATES, where EXTRAS are
@@ -52,7 +54,7 @@ def read_results(fmt, path, ports):
             elif fmt == "list":
                 # masscan, stopped after its hang, can leave a cut-off last
                 # line: only whole records count.
-                m = re.match(r"open tcp (\d+) (\d+\.\d+\.\d+\.\d+) \d+$", line)
+                m = re.match(r"open tcp (\d+) ([0-9a-fA-F.:]+) \d+$", line)
                 if m:
                     yield m.group(2), int(m.group(1))
             elif fmt == "ips":
@@ -66,29 +68,32 @@ def main():
     if len(sys.argv) != 6:
         sys.exit(__doc__.split("\n\n")[1])
     fmt, output, truth, cidr, port_spec = sys.argv[1:]
-    net = ipaddress.IPv4Network(cidr)
+    net = ipaddress.ip_network(cidr)
     ports = parse_ports(port_spec)
 
     wild, planted = set(), set()
     with open(truth, encoding="utf-8") as f:
         for line in f:
             host, _, port = line.strip().rpartition(":")
+            host = host.strip("[]")
             if not host or int(port) not in ports:
                 continue
-            if host == "*":
-                wild.add(int(port))
-            elif ipaddress.IPv4Address(host) in net:
-                planted.add((host, int(port)))
+            if host in ("*", "0.0.0.0", "::"):
+                if (host == "::") == (net.version == 6):
+                    wild.add(int(port))
+            elif ipaddress.ip_address(host) in net:
+                planted.add((str(ipaddress.ip_address(host)), int(port)))
     planted = {p for p in planted if p[1] not in wild}
     expected = len(planted) + len(wild) * net.num_addresses
 
     seen, hits, extras, dups = set(), 0, 0, 0
     for ip, port in read_results(fmt, output, ports):
+        ip = str(ipaddress.ip_address(ip))
         if (ip, port) in seen:
             dups += 1
             continue
         seen.add((ip, port))
-        inside = port in ports and ipaddress.IPv4Address(ip) in net
+        inside = port in ports and ipaddress.ip_address(ip) in net
         if inside and (port in wild or (ip, port) in planted):
             hits += 1
         else:
