@@ -50,7 +50,23 @@ func (l *Limiter) Per() time.Duration {
 	if l == nil {
 		return 0
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.per
+}
+
+// SetRate changes l to rate probes per second with a burst of burst, as
+// New would have set it, from now on: slots already reserved keep their
+// times. A rate of 0, or one above a probe a nanosecond, stops limiting.
+// l must not be nil.
+func (l *Limiter) SetRate(rate float64, burst int) {
+	n := New(rate, burst)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.per == 0 {
+		l.next = n.next
+	}
+	l.per, l.lag = n.per, n.lag
 }
 
 // Wait reserves the next n slots of the schedule and blocks until the
@@ -61,10 +77,14 @@ func (l *Limiter) Per() time.Duration {
 // interval of length T sees more than burst + T/Per probes, plus the last
 // batch's n (see reserve).
 func (l *Limiter) Wait(ctx context.Context, n int) error {
-	if l == nil || l.per == 0 || n < 1 {
+	if l == nil || n < 1 {
 		return ctx.Err()
 	}
 	l.mu.Lock()
+	if l.per == 0 {
+		l.mu.Unlock()
+		return ctx.Err()
+	}
 	d := l.reserve(time.Now(), n)
 	if d <= 0 {
 		l.mu.Unlock()

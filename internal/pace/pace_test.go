@@ -349,3 +349,48 @@ func BenchmarkWait(b *testing.B) {
 		_ = l.Wait(ctx, 64)
 	}
 }
+
+// TestSetRate changes a limiter's rate while it is in use: the slots
+// reserved after the change are the new rate's apart, a paced limiter can
+// be made unpaced and back, and reserved slots keep their times.
+func TestSetRate(t *testing.T) {
+	l := New(1000, 1)
+	now := time.Now()
+	l.mu.Lock()
+	l.reserve(now, 1) // the burst
+	before := l.reserve(now, 10)
+	l.mu.Unlock()
+	l.SetRate(2000, 1)
+	if l.Per() != 500*time.Microsecond {
+		t.Fatalf("Per = %v after SetRate(2000), want 500µs", l.Per())
+	}
+	l.mu.Lock()
+	a := l.reserve(now, 10)
+	b := l.reserve(now, 10)
+	l.mu.Unlock()
+	if a-before != 10*time.Millisecond || b-a != 5*time.Millisecond {
+		t.Errorf("slots at %v, %v, %v: want the first batch at 1000/s (10 ms on) and the next at 2000/s (5 ms)", before, a, b)
+	}
+	l.SetRate(0, 1)
+	if l.Per() != 0 {
+		t.Fatalf("Per = %v after SetRate(0), want unpaced", l.Per())
+	}
+	if err := l.Wait(context.Background(), 1000); err != nil {
+		t.Fatal(err)
+	}
+	// From unpaced to paced: the schedule starts at the clock, with the
+	// burst, not where it stood before.
+	var z Limiter
+	z.SetRate(100, 1)
+	start := time.Now()
+	for range 3 {
+		if err := z.Wait(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The schedule starts a burst (one slot) behind the clock: slots at
+	// -10, 0 and +10 ms.
+	if d := time.Since(start); d < 8*time.Millisecond || d > time.Second {
+		t.Errorf("3 probes at 100/s with a burst of 1 took %v, want about 10 ms", d)
+	}
+}
