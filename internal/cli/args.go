@@ -88,18 +88,50 @@ func (v waitValue) Set(s string) error {
 // 100000, 100k, 1.5M. The rate must be finite and more than 0: without
 // the flag, trawl picks the default.
 type rateValue struct {
-	r   *float64
-	set *bool
+	r    *float64
+	set  *bool
+	auto *bool // nil for a flag that takes no "auto"
 }
 
 func (v rateValue) String() string {
-	if !*v.set {
+	switch {
+	case v.auto != nil && *v.auto && *v.r > 0:
+		return "auto:" + strconv.FormatFloat(*v.r, 'f', -1, 64)
+	case v.auto != nil && *v.auto:
 		return "auto"
+	case !*v.set:
+		return ""
 	}
 	return strconv.FormatFloat(*v.r, 'f', -1, 64)
 }
 func (v rateValue) Type() string { return "pps" }
 func (v rateValue) Set(s string) error {
+	if v.auto != nil {
+		if rest, ok := strings.CutPrefix(s, "auto"); ok && (rest == "" || rest[0] == ':') {
+			*v.auto, *v.set, *v.r = true, false, 0
+			if rest == "" {
+				return nil
+			}
+			r, err := parseRate(rest[1:])
+			if err != nil {
+				return fmt.Errorf("%q: the most for auto: %w", s, err)
+			}
+			*v.r = r
+			return nil
+		}
+		*v.auto = false
+	}
+	r, err := parseRate(s)
+	if err != nil {
+		return err
+	}
+	*v.r, *v.set = r, true
+	return nil
+}
+
+// parseRate parses a rate in probes per second such as 10000, 100k or
+// 1.5M, more than 0 and finite.
+func parseRate(s string) (float64, error) {
 	mult := 1.0
 	num := s
 	switch {
@@ -110,14 +142,12 @@ func (v rateValue) Set(s string) error {
 	}
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f*mult, 0) {
-		return fmt.Errorf("%q is not a rate such as 10000 or 100k", s)
+		return 0, fmt.Errorf("%q is not a rate such as 10000 or 100k", s)
 	}
 	if f <= 0 {
-		return fmt.Errorf("%q must be more than 0", s)
+		return 0, fmt.Errorf("%q must be more than 0", s)
 	}
-	*v.r = f * mult
-	*v.set = true
-	return nil
+	return f * mult, nil
 }
 
 // showValue collects --show closed, filtered or both (and "open", which

@@ -62,8 +62,17 @@ func buildConfig(o *options, stdin io.Reader) (scan.Config, error) {
 		}
 		cfg.Blocklist = append(cfg.Blocklist, rs...)
 	}
-	if o.rateSet {
+	switch {
+	case o.rateAuto:
+		// --rate auto:MAX and --max-rate both cap it.
+		cfg.RateAuto, cfg.Rate = true, o.rate
+		if o.maxRateSet && (cfg.Rate == 0 || o.maxRate < cfg.Rate) {
+			cfg.Rate = o.maxRate
+		}
+	case o.rateSet:
 		cfg.Rate = o.rate
+	case o.maxRateSet:
+		cfg.Rate = o.maxRate
 	}
 	if cfg.Shard, err = parseShard(o); err != nil {
 		return cfg, err

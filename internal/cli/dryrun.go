@@ -34,6 +34,9 @@ type plan struct {
 	// retries or wait); both are null when the scan is not paced.
 	Rate          *float64 `json:"rate"`
 	SecondsAtRate *float64 `json:"seconds_at_rate"`
+	// RateAuto says --rate auto finds the rate as the scan goes: Rate is
+	// then its most (null for none), and SecondsAtRate the time at that.
+	RateAuto bool `json:"rate_auto"`
 }
 
 // dryRun prints the plan of the scan that cfg describes as one JSON
@@ -57,6 +60,7 @@ func dryRun(cfg scan.Config, o *options, stdout io.Writer, rec *record) error {
 		secs := float64(out.Probes) / p.Rate
 		out.Rate, out.SecondsAtRate = &p.Rate, &secs
 	}
+	out.RateAuto = p.RateAuto
 	b, err := json.Marshal(out)
 	if err != nil {
 		return err

@@ -16,6 +16,9 @@ type options struct {
 	ports        string
 	rate         float64
 	rateSet      bool
+	rateAuto     bool
+	maxRate      float64
+	maxRateSet   bool
 	retries      int
 	wait         time.Duration
 	inputLists   []string
@@ -84,8 +87,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.StringArrayVar(&o.blocklists, "blocklist-file", nil, "also skip the blocks listed in `FILE` (ZMap's format: a CIDR or an address a line, # comments)")
 	fs.BoolVar(&o.noBlocklist, "no-default-blocklist", false, "probe reserved space too: by default a target skips each IANA special-purpose block it strictly contains")
 
-	fs.Var(rateValue{&o.rate, &o.rateSet}, "rate", "probes per second, e.g. 100000 or 100k (default: unlimited on loopback, else 10000 after a 10000-probe burst)")
-	fs.Var(rateValue{&o.rate, &o.rateSet}, "max-rate", "same as --rate (masscan's name)")
+	fs.Var(rateValue{&o.rate, &o.rateSet, &o.rateAuto}, "rate", "probes per second, e.g. 100000 or 100k (default: unlimited on loopback, else 10000 after a 10000-probe burst); auto or auto:MAX finds the rate the network carries")
+	fs.Var(rateValue{&o.maxRate, &o.maxRateSet, nil}, "max-rate", "the most probes per second: the rate itself (masscan's name), or the most that --rate auto goes to")
 	_ = fs.MarkHidden("max-rate")
 	fs.IntVar(&o.retries, "retries", 0, "send each unanswered probe up to `N` more times")
 	fs.Var(waitValue{&o.wait}, "wait", "how long to wait for replies after the last probe (2s, 500ms, or seconds)")

@@ -50,6 +50,11 @@ type metadata struct {
 	RateAsked    *float64 `json:"rate_asked"`
 	Rate         *float64 `json:"rate"`
 	RateAchieved float64  `json:"rate_achieved"`
+	// RateAuto is whether --rate auto found the rate (then Rate is its
+	// most, null for none); RateHistory is the rate once a second of a
+	// raw scan: set, achieved, and the answer ratio judged.
+	RateAuto    bool        `json:"rate_auto"`
+	RateHistory []ratePoint `json:"rate_history"`
 
 	// The summary's counters.
 	Sent         uint64 `json:"sent"`
@@ -77,6 +82,19 @@ type metadata struct {
 	Error      string `json:"error,omitempty"`
 }
 
+// ratePoint is one second of RateHistory.
+type ratePoint struct {
+	// T is the seconds since the scan began.
+	T float64 `json:"t"`
+	// Rate is the rate set and Sent the rate achieved, probes/s.
+	Rate float64 `json:"rate"`
+	Sent float64 `json:"sent"`
+	// Ratio is the share of probes answered that --rate auto judged, and
+	// State what it did then.
+	Ratio float64 `json:"answer_ratio"`
+	State string  `json:"state,omitempty"`
+}
+
 // record collects what --metadata-file writes as the run goes. Main
 // makes it; run fills it in.
 type record struct {
@@ -87,6 +105,7 @@ type record struct {
 	end      time.Time // when it stopped
 	cfg      scan.Config
 	rateSet  bool
+	rates    []scan.RatePoint
 	plan     *scan.Plan
 	final    scan.Progress
 	found    uint64
@@ -170,6 +189,11 @@ func (r *record) document(code int, err error) metadata {
 	}
 	if r.rateSet {
 		d.RateAsked = &r.cfg.Rate
+	}
+	d.RateAuto = r.cfg.RateAuto
+	d.RateHistory = []ratePoint{}
+	for _, p := range r.rates {
+		d.RateHistory = append(d.RateHistory, ratePoint{T: p.At.Seconds(), Rate: p.Rate, Sent: p.Sent, Ratio: p.Ratio, State: p.State})
 	}
 	if err != nil && code != exitOK {
 		d.Error = err.Error()

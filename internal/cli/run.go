@@ -21,7 +21,7 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	rec.cfg, rec.rateSet = cfg, o.rateSet
+	rec.cfg, rec.rateSet = cfg, o.rateSet || o.maxRateSet
 	if o.dryRun {
 		rec.dryRun = true
 		return dryRun(cfg, o, stdout, rec)
@@ -97,8 +97,11 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 		saved = true
 	})
 	st.start()
+	stopSignals := rateSignals(sc, stderr)
 	runErr := sc.Run(ctx, held.filter(outs.encode))
+	stopSignals()
 	st.stop()
+	rec.rates = sc.RateHistory()
 	outErr := outs.close()
 	final := sc.Progress()
 	rec.end, rec.final, rec.found, rec.finished = time.Now(), final, outs.found, runErr == nil
@@ -236,15 +239,19 @@ func (s *status) print(now time.Time) {
 		found += p.Filtered
 	}
 	if s.o.statusJSON {
-		fmt.Fprintf(s.w, `{"time":%q,"elapsed":%.1f,"rate":%.0f,"percent":%.2f,"eta":%.0f,"pass":%d,"found":%d,"sent":%d,"replies":%d,"open":%d,"closed":%d,"filtered":%d,"invalid":%d,"drops":%d}`+"\n",
-			now.UTC().Format(time.RFC3339), now.Sub(s.began).Seconds(), rate, pct, eta.Seconds(), p.Pass, found, p.Sent, p.Replies, p.Open, p.Closed, p.Filtered, p.Invalid, p.Dropped)
+		fmt.Fprintf(s.w, `{"time":%q,"elapsed":%.1f,"rate":%.0f,"target_rate":%.0f,"answer_ratio":%.4f,"percent":%.2f,"eta":%.0f,"pass":%d,"found":%d,"sent":%d,"replies":%d,"open":%d,"closed":%d,"filtered":%d,"invalid":%d,"drops":%d}`+"\n",
+			now.UTC().Format(time.RFC3339), now.Sub(s.began).Seconds(), rate, p.Rate, p.AnswerRatio, pct, eta.Seconds(), p.Pass, found, p.Sent, p.Replies, p.Open, p.Closed, p.Filtered, p.Invalid, p.Dropped)
 		return
 	}
 	retry := ""
 	if p.Pass > 0 {
 		retry = fmt.Sprintf(" (retry %d)", p.Pass)
 	}
-	fmt.Fprintf(s.w, "\r\033[Krate %7.1fk/s  %6.2f%% done%s  ETA %s  found %d  drops %d", rate/1000, pct, retry, elapsed(eta), found, p.Dropped)
+	auto := ""
+	if s.o.rateAuto {
+		auto = fmt.Sprintf(" (auto %.1fk/s, %.1f%% answered)", p.Rate/1000, 100*p.AnswerRatio)
+	}
+	fmt.Fprintf(s.w, "\r\033[Krate %7.1fk/s%s  %6.2f%% done%s  ETA %s  found %d  drops %d", rate/1000, auto, pct, retry, elapsed(eta), found, p.Dropped)
 }
 
 // isTerminal reports whether w is a character device such as a terminal.

@@ -51,6 +51,10 @@ type Config struct {
 	// Rate is the total send rate in probes per second; 0 means as fast as
 	// the senders go.
 	Rate float64
+	// RateAuto finds the rate from the share of probes answered (see
+	// internal/ratectl), starting low; Rate, if not 0, is then the most
+	// it sets.
+	RateAuto bool
 	// Burst is how many probes may go at once, at the start or after a
 	// stall, before pacing holds to Rate; 0 means 10 ms worth, enough to
 	// make good a timer that wakes late without bending the rate over a
@@ -110,6 +114,10 @@ type Stats struct {
 	Invalid uint64
 	// Dropped counts frames the capture lost.
 	Dropped uint64
+	// Rate is the send rate set now, in probes per second, 0 if unpaced;
+	// Ratio the share of probes answered that the rate controller judged
+	// last, 0 without Config.RateAuto.
+	Rate, Ratio float64
 }
 
 // Engine runs one scan over given senders and capture.
@@ -121,9 +129,12 @@ type Engine struct {
 	srcs    sources
 	total   uint64
 	win     *window
+	rc      *rateControl
 	allDone chan struct{}
 
 	sent        atomic.Uint64
+	firstSent   atomic.Uint64 // probes sent for the first time
+	firstAns    atomic.Uint64 // first answers that came before their chunk's first retry
 	sendFailed  atomic.Uint64
 	answered    atomic.Uint64 // first answers of any kind, for completion
 	replies     atomic.Uint64
@@ -176,6 +187,7 @@ func New(cfg Config, senders []*netio.Sender, capture netio.Capture) (*Engine, e
 	e := &Engine{
 		cfg: cfg, senders: senders, capture: capture, src: srcs.addrs[0], srcs: srcs, total: total,
 		win:     newWindow(cfg.Start, cfg.End, width, cfg.Retries, delay, cfg.Wait, len(senders)),
+		rc:      newRateControl(cfg, len(senders), senders[0].Batch()),
 		allDone: make(chan struct{}),
 	}
 	if total == 0 {
@@ -191,7 +203,9 @@ func (e *Engine) Stats() Stats {
 	if pos == e.cfg.End {
 		pass = int(e.win.maxTry.Load())
 	}
+	rate, ratio := e.rc.current()
 	return Stats{
+		Rate: rate, Ratio: ratio,
 		Total:       e.total,
 		Position:    pos - e.cfg.Start,
 		Pass:        pass,
@@ -258,6 +272,11 @@ func (e *Engine) Run(ctx context.Context, out func(result.Result)) error {
 	}()
 	defer rx.Wait()
 	defer e.stop.Store(true)
+	ctlCtx, stopCtl := context.WithCancel(context.Background())
+	var ctl sync.WaitGroup
+	ctl.Go(func() { e.controlLoop(ctlCtx) })
+	defer ctl.Wait()
+	defer stopCtl()
 
 	err := e.sendAll(sendCtx)
 	if err == nil {
@@ -301,18 +320,21 @@ func (e *Engine) isAllDone() bool {
 // every probe is answered. The senders share the rate.
 func (e *Engine) sendAll(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	rate := e.cfg.Rate / float64(len(e.senders))
-	burst := e.cfg.Burst / len(e.senders)
-	if e.cfg.Burst == 0 {
-		burst = int(rate / 100)
-	}
 	for i, s := range e.senders {
 		g.Go(func() error {
-			return e.send(ctx, i, s, pace.New(rate, max(burst, s.Batch())))
+			return e.send(ctx, i, s, e.rc.limiters[i])
 		})
 	}
 	return g.Wait()
 }
+
+// ScaleRate multiplies the send rate by f, as SIGUSR1 (1.1) and SIGUSR2
+// (0.9) ask: with Config.RateAuto the controller goes on from there; an
+// unpaced scan stays unpaced. It is safe to call at any time.
+func (e *Engine) ScaleRate(f float64) { e.rc.scale(f) }
+
+// RateHistory returns the rate set and achieved, once a second so far.
+func (e *Engine) RateHistory() []RatePoint { return e.rc.rateHistory() }
 
 // send asks the window for batches and sends their probes until there is
 // nothing left to send. From the second try on it skips answered probes.
@@ -321,16 +343,11 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
-	batch := uint64(s.Batch())
-	if p.Per() > 0 {
-		// Small batches at low rates, so pacing stays smooth: about one
-		// batch per millisecond.
-		batch = min(batch, max(1, uint64(time.Millisecond/p.Per())))
-	}
-	buf := make([]byte, int(batch)*packet.SYN6Len)
+	maxBatch := uint64(s.Batch())
+	buf := make([]byte, int(maxBatch)*packet.SYN6Len)
 	// A batch goes IPv4 probes first, then IPv6 ones: a raw socket sends
 	// one family a call.
-	pkts, pkts6 := make([][]byte, 0, batch), make([][]byte, 0, batch)
+	pkts, pkts6 := make([][]byte, 0, maxBatch), make([][]byte, 0, maxBatch)
 	space, perm, key, sport := e.cfg.Space, e.cfg.Perm, e.cfg.Key, e.cfg.SourcePort
 	// With one source a family, every probe of that family has it; with
 	// several, each takes its target's, looked up by a branch that one
@@ -349,6 +366,13 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 	idleTimer := time.NewTimer(time.Hour)
 	idleTimer.Stop()
 	for !e.isAllDone() {
+		batch := maxBatch
+		if per := p.Per(); per > 0 {
+			// Small batches at low rates, so pacing stays smooth: about
+			// one batch per millisecond. The rate may change as the
+			// scan goes.
+			batch = min(batch, max(1, uint64(time.Millisecond/per)))
+		}
 		wk, ok, wait, done := e.win.claim(id, batch, time.Now())
 		if done {
 			return nil
@@ -398,6 +422,9 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 			}
 			n, err := s.Send(pkts)
 			e.sent.Add(uint64(n))
+			if wk.p.try == 0 {
+				e.firstSent.Add(uint64(n))
+			}
 			if err != nil {
 				return err
 			}
@@ -550,9 +577,14 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 		return
 	}
 	ch.answered.Add(1)
-	if e.answered.Add(1) == e.total {
+	if !ch.retried.Load() {
+		e.firstAns.Add(1)
+	}
+	n := e.answered.Add(1)
+	if n == e.total {
 		close(e.allDone)
 	}
+	e.rc.answered(n, pos)
 	switch res.Status {
 	case result.StatusOpen:
 		e.replies.Add(1)

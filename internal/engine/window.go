@@ -90,7 +90,8 @@ type chunk struct {
 	lo, hi   uint64
 	words    []uint64 // answered positions, bit p-lo; atomic
 	answered atomic.Uint64
-	retireAt time.Time // set under the window's lock once the last pass is sent
+	retried  atomic.Bool // a retry of the chunk has been handed out
+	retireAt time.Time   // set under the window's lock once the last pass is sent
 }
 
 // mark records an answer for position p and reports whether p had one.
@@ -186,6 +187,7 @@ func (w *window) claim(id int, n uint64, now time.Time) (wk work, ok bool, wait 
 		}
 		wk = work{p: p, lo: p.next, hi: min(p.next+n, p.ch.hi)}
 		p.next, p.outstanding = wk.hi, p.outstanding+1
+		p.ch.retried.Store(true)
 		if p.next == p.ch.hi {
 			w.queue = w.queue[1:]
 		}

@@ -101,6 +101,13 @@ type Config struct {
 	// when every target is in 127.0.0.0/8; math.Inf(1) means as fast as
 	// the senders go.
 	Rate float64
+	// RateAuto finds the rate from what the network answers (--rate
+	// auto): a raw scan starts at 10,000 probes/s and climbs while the
+	// share of probes answered holds against the level it learned at low
+	// rates, backing off when it falls or the capture drops replies; Rate,
+	// if not 0 or +Inf, is then the most it goes to. A connect() scan,
+	// whose concurrency already adapts, uses Rate or the default.
+	RateAuto bool
 	// Burst is how many probes may go at once, at the start or after a
 	// stall, before pacing holds to Rate. Zero means 10 ms worth.
 	Burst int
@@ -241,8 +248,12 @@ type Plan struct {
 	Routes []Route
 	// Rate is the most probes per second that Method holds, retries
 	// included, after its burst; 0 means unpaced. Before the method is
-	// chosen (Prepare with Auto), it is the raw paths' rate.
+	// chosen (Prepare with Auto), it is the raw paths' rate. With
+	// RateAuto it is the most the controller may set, 0 for no limit.
 	Rate float64
+	// RateAuto reports whether a raw scan finds its rate itself
+	// (Config.RateAuto).
+	RateAuto bool
 	// SuspectCheck reports whether the scan checks for hosts that answer
 	// every port: unless Config.NoSuspectCheck, when it probes each host
 	// on SuspectSample ports or more on average.
@@ -341,8 +352,9 @@ func plan(cfg *Config) (Plan, error) {
 	p.Interface, p.Source = cfg.Interface, cfg.Source
 	p.SuspectCheck = checksSuspects(cfg, p)
 	p.Rate, _ = pacing(cfg, p)
+	p.RateAuto = cfg.RateAuto
 	if cfg.Method == Connect {
-		p.Rate = connectRate(cfg)
+		p.Rate, p.RateAuto = connectRate(cfg), false
 	}
 	return p, nil
 }
@@ -366,7 +378,7 @@ func (p Plan) firstOf(v4 bool) (netip.Addr, bool) {
 // defaults, with 0 meaning unpaced.
 func pacing(cfg *Config, p Plan) (rate float64, burst int) {
 	switch {
-	case math.IsInf(cfg.Rate, 1):
+	case math.IsInf(cfg.Rate, 1), cfg.RateAuto && cfg.Rate == 0:
 		return 0, 0
 	case cfg.Rate > 0:
 		return cfg.Rate, cfg.Burst

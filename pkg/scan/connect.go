@@ -18,6 +18,11 @@ func (c connectScan) progress() Progress {
 
 func (connectScan) close() {}
 
+// scaleRate does nothing: a connect() scan's pace is its concurrency's.
+func (connectScan) scaleRate(float64) {}
+
+func (connectScan) rateHistory() []RatePoint { return nil }
+
 // openConnect prepares a connect() scan of p. Without a Rate it is paced
 // only by its concurrency and the network.
 func openConnect(cfg *Config, p Plan) (connectScan, error) {

@@ -83,7 +83,17 @@ func (r *rawScan) progress() Progress {
 	s := r.Stats()
 	return Progress{Total: s.Total, Position: s.Position, Pass: s.Pass, Sent: s.Sent, Replies: s.Replies,
 		Open: s.Open, Closed: s.Closed, Filtered: s.Unreachable + s.Silent, Unreachable: s.Unreachable, Invalid: s.Invalid, Late: s.Late,
-		Dropped: s.Dropped, Failed: s.SendFailed}
+		Dropped: s.Dropped, Failed: s.SendFailed, Rate: s.Rate, AnswerRatio: s.Ratio}
+}
+
+func (r *rawScan) scaleRate(f float64) { r.ScaleRate(f) }
+
+func (r *rawScan) rateHistory() []RatePoint {
+	var h []RatePoint
+	for _, p := range r.RateHistory() {
+		h = append(h, RatePoint(p))
+	}
+	return h
 }
 
 func (r *rawScan) close() {
@@ -226,6 +236,7 @@ func numSenders(cfg *Config, p Plan) int {
 		return cfg.Senders
 	}
 	if rate, _ := pacing(cfg, p); rate > 0 {
+		// With RateAuto, rate is the most the scan may reach.
 		return min(maxSenders, 1+int(rate/senderRate))
 	}
 	return maxSenders
@@ -246,6 +257,7 @@ func newEngine(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom,
 		Retries: cfg.Retries, Wait: cfg.Wait, Closed: cfg.Closed, Filtered: cfg.Filtered, LockThreads: cfg.LockThreads,
 	}
 	ecfg.Rate, ecfg.Burst = pacing(cfg, p)
+	ecfg.RateAuto = cfg.RateAuto
 	return engine.New(ecfg, senders, capture)
 }
 

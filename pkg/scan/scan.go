@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/trawlscan/trawl/pkg/result"
 )
@@ -49,6 +50,25 @@ type Progress struct {
 	// Config.NoSuspectCheck), and SuspectPorts their open results, marked
 	// or, with Config.DropSuspect, left out. Open counts these too.
 	Suspect, SuspectPorts uint64
+	// Rate is the send rate a raw scan holds to now, in probes per
+	// second, 0 if unpaced; with Config.RateAuto it moves as the scan
+	// goes. AnswerRatio is the share of probes answered that the rate
+	// controller judged last, 0 to 1, and 0 without Config.RateAuto.
+	Rate, AnswerRatio float64
+}
+
+// RatePoint is the rate of a raw scan at one moment.
+type RatePoint struct {
+	// At is the time since the scan started.
+	At time.Duration
+	// Rate is the rate set, in probes per second (0 unpaced), and Sent
+	// the rate achieved over the second before At.
+	Rate, Sent float64
+	// Ratio is the answer ratio the rate controller judged last, 0
+	// without Config.RateAuto, and State what it did then: learning,
+	// climbing, network loss, capture loss and so on ("" without).
+	Ratio float64
+	State string
 }
 
 // runner is one of the two scanners below a Scan.
@@ -56,6 +76,8 @@ type runner interface {
 	Run(ctx context.Context, out func(result.Result)) error
 	Resume() uint64
 	progress() Progress
+	scaleRate(f float64)
+	rateHistory() []RatePoint
 	close()
 }
 
@@ -139,6 +161,16 @@ func (s *Scan) Progress() Progress {
 	}
 	return p
 }
+
+// ScaleRate multiplies a raw scan's rate by f from now on, as ZMap does on
+// SIGUSR1 (1.1) and SIGUSR2 (0.9): with Config.RateAuto the controller
+// goes on from the new rate. It does nothing to an unpaced or connect()
+// scan. It is safe to call while Run runs.
+func (s *Scan) ScaleRate(f float64) { s.r.scaleRate(f) }
+
+// RateHistory returns a raw scan's rate, set and achieved, once a second
+// so far; nil for a connect() scan.
+func (s *Scan) RateHistory() []RatePoint { return s.r.rateHistory() }
 
 // Resume returns the first permutation position that a later scan with the
 // same Config (Config.Resume set to it, Seed and FixedSeed set to Plan's
