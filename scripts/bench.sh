@@ -28,9 +28,20 @@
 #   go      packet build + cookie in process (go test -bench BenchmarkProbe)
 #   claims  the design's original claims next to ours; the /16 x 1-1024 case
 #           (67M probes, minutes) runs only with BENCH_FULL=1
+#   auto    --rate auto (issue 14) behind a bottleneck: the target namespace
+#           drops the SYNs beyond N a second (nftables limit, burst N/100).
+#           (a) N = 50k, /20 x 1-256 --retries 3: --rate auto against
+#           --rate 50k (N, known beforehand) and 200k, masscan --rate 200k
+#           --retries 3, and zmap -r 200k on /16 x 80 (with trawl auto and
+#           200k there too); (b) no bottleneck, /19 x 1-1024: --rate auto
+#           against unthrottled, AUTO_ROUNDS (2) interleaved rounds; (c) N
+#           50k, 20k after 10 s, 80k after 20 s, /19 x 1-256 --retries 3.
+#           Prints the rate over time (every 2 s) and plots it, from each
+#           run's --metadata-file rate_history, to bench-DATE-rate.svg
+#           (scripts/bench/rateplot.py, which also defines the figures)
 #
 # With no SCENARIO it runs them all, then prints one PASS/FAIL line per target
-# of issues 5 and 16, and writes every figure to bench-DATE.json and a plot of
+# of issues 5, 14 and 16, and writes every figure to bench-DATE.json and a plot of
 # the rounds to bench-DATE.svg, in BENCH_OUT (default: the current directory).
 # Every packet goes into the lab's namespaces (198.18.0.0/16 from 198.19.0.1)
 # or to the scan namespace's own loopback; the lab is torn down on any exit.
@@ -68,7 +79,19 @@ readonly CEIL_STATIC=${CEIL_STATIC:-1} # 0: no rounds of trawl-static (AF_PACKET
 readonly TRAWL_STATIC=${TRAWL_STATIC:-$REPO/bin/trawl-static}
 readonly V6_NET=2001:db8::/120 V6_SWEEP=2001:db8::/118 V4_SWEEP=198.18.0.0/22 # scenario v6
 readonly V6_ROUNDS=${V6_ROUNDS:-3}     # its interleaved sweep rounds
-readonly ALL_SCENARIOS=(1 2 3 ceiling 4 5 6 v6 mem go claims)
+# Scenario auto (issue 14): the bottleneck N in SYNs/s, its sweeps, the
+# steps of its case (c) and the fixed rate set against it.
+readonly RATEPLOT=$REPO/scripts/bench/rateplot.py
+readonly AUTO_N=50000
+readonly AUTO_B_NET=198.18.0.0/20 AUTO_B_PORTS=${AUTO_B_PORTS:-1-256}  # (a), 1,048,576 probes
+readonly AUTO_Z_NET=198.18.0.0/16 AUTO_Z_PORT=80                       # (a), zmap's one port
+readonly AUTO_F_NET=198.18.0.0/19 AUTO_F_PORTS=${AUTO_F_PORTS:-1-1024} # (b), 8,388,608 probes
+readonly AUTO_C_NET=198.18.0.0/19 AUTO_C_PORTS=${AUTO_C_PORTS:-1-256}  # (c), 2,097,152 probes
+readonly AUTO_STEPS=(50000 20000 80000) AUTO_STEP_S=10
+readonly AUTO_FIXED=200000
+readonly AUTO_ROUNDS=${AUTO_ROUNDS:-2}
+readonly AUTO_SKIP=5 # seconds of start-up left out of the send phase
+readonly ALL_SCENARIOS=(1 2 3 ceiling 4 5 6 v6 mem go claims auto)
 BENCH_OUT=$(realpath -m "${BENCH_OUT:-$PWD}")
 readonly BENCH_OUT
 
@@ -80,6 +103,7 @@ readonly TMP
 readonly REFSEND=$TMP/refsend
 LAB_UP=0
 LOOP_PID=""
+STEP_PID=""
 
 # Per run, keyed by scenario.tool: what the tables and verdicts are made of.
 # WIRE is the send phase's rate as the scan side's interface counted it
@@ -88,6 +112,8 @@ declare -A LABEL WALL RSS CPU PROBES HITS EXPECTED EXTRA DUPS NOTE RATE SEEN SCA
 # Per scenario: RAN[SCENARIO] once it ran, BEST[...] the key of a best run;
 # CEIL[MODE.TOOL.FIGURE] the ceiling scenario's medians.
 declare -A RAN BEST CEIL
+# AUTO[KEY.FIGURE]: scenario auto's figures of run KEY (rateplot.py stats).
+declare -A AUTO
 GO_NS="" GO_ALLOCS=""
 
 die() {
@@ -98,6 +124,9 @@ die() {
 cleanup() {
 	if [[ -n $LOOP_PID ]]; then
 		kill "$LOOP_PID" 2>/dev/null || true
+	fi
+	if [[ -n $STEP_PID ]]; then
+		kill "$STEP_PID" 2>/dev/null || true
 	fi
 	if ((LAB_UP)); then
 		"$REPO/scripts/lab.sh" down "$LAB" >/dev/null 2>&1 || true
@@ -259,17 +288,18 @@ scan_nmap() {
 	grep -q '^# Nmap done' "$TMP/$key.gnmap" || NOTE[$key]+="no '# Nmap done' line; "
 }
 
-# scan_masscan KEY CIDR PORTS RATE [LIMIT] runs masscan from the scan
-# namespace's address and interface straight to the target side's MAC, for at
-# most LIMIT seconds (120). masscan often
+# scan_masscan KEY CIDR PORTS RATE [LIMIT [ARG]...] runs masscan (with ARGs)
+# from the scan namespace's address and interface straight to the target
+# side's MAC, for at most LIMIT seconds (120). masscan often
 # hangs after its --wait (for a minute or more): its status line then counts
 # "waiting -1-secs" and on. SCAN[KEY] is the time the first of those showed,
 # less a second (the wall time if it never hung), and HANG_GRACE seconds
 # later masscan is stopped; the wall time includes those seconds.
 scan_masscan() {
 	local key=$1 cidr=$2 ports=$3 rate=$4 limit=${5:-120}
-	WATCH="waiting -1-secs" run "$key" "masscan --rate $((rate / 1000))k" "$(probes "$cidr" "$ports")" "$limit" \
-		masscan -p "$ports" "$cidr" --rate "$rate" --wait 2 \
+	shift $(($# < 5 ? $# : 5))
+	WATCH="waiting -1-secs" run "$key" "masscan --rate $((rate / 1000))k${*:+ $*}" "$(probes "$cidr" "$ports")" "$limit" \
+		masscan -p "$ports" "$cidr" --rate "$rate" --wait 2 "$@" \
 		-e "$SCAN_IF" --adapter-ip "$SRC_IP" --router-mac "$ROUTER_MAC" -oL "$TMP/$key.list"
 	score "$key" list "$TMP/$key.list" "$cidr" "$ports"
 	SCAN[$key]=${WALL[$key]}
@@ -284,17 +314,18 @@ scan_masscan() {
 	fi
 }
 
-# scan_zmap KEY LABEL CIDR PORT STREAMS runs zmap -r 0 with STREAMS probes per
-# address, an empty blocklist (its default one blocks 198.18.0.0/15) and the
-# lab's source address, interface and gateway MAC.
+# scan_zmap KEY LABEL CIDR PORT STREAMS [RATE] runs zmap -r RATE (0:
+# unthrottled) with STREAMS probes per address, an empty blocklist (its
+# default one blocks 198.18.0.0/15) and the lab's source address, interface
+# and gateway MAC.
 scan_zmap() {
-	local key=$1 label=$2 cidr=$3 port=$4 streams=$5
+	local key=$1 label=$2 cidr=$3 port=$4 streams=$5 rate=${6:-0}
 	# zmap drops root for nobody while its monitor thread opens the -u
 	# file, so that open failed now and then ("csv: could not open output
 	# file"): nobody may reach $TMP and write this one file.
 	install -m 666 /dev/null "$TMP/$key.csv"
 	run "$key" "$label" $(($(probes "$cidr" "$port") * streams)) 120 \
-		zmap -q -p "$port" -P "$streams" -r 0 --cooldown-time=1 -b "$TMP/empty" \
+		zmap -q -p "$port" -P "$streams" -r "$rate" --cooldown-time=1 -b "$TMP/empty" \
 		-S "$SRC_IP" -i "$SCAN_IF" -G "$ROUTER_MAC" -o "$TMP/$key.ips" -m "$TMP/$key.json" -u "$TMP/$key.csv" "$cidr"
 	score "$key" ips "$TMP/$key.ips" "$cidr" "$port"
 	local sent drops
@@ -764,16 +795,257 @@ scenario_claims() {
 	RAN[claims]=1
 }
 
-# verdict OK TEXT prints a PASS or FAIL line.
-verdict() {
-	if (($1)); then echo "PASS  $2"; else echo "FAIL  $2"; fi
+# bottleneck N makes the target namespace drop the SYNs (SYN without ACK)
+# that come faster than N a second, beyond a burst of N/100 (10 ms worth),
+# as an overloaded router or a rate-limiting firewall does; 0 removes it.
+# (nft's default burst, 5 packets, would pass far less than N of a paced
+# sender's 10 ms bursts.) One nft transaction replaces the rule, so a change
+# mid-scan leaves no gap; the count of the SYNs dropped carries on until
+# bottleneck_dropped reads it.
+bottleneck() {
+	local n=$1
+	if ((n == 0)); then
+		ip netns exec "$TGT_NS" nft delete table inet bench_limit 2>/dev/null || true
+		return 0
+	fi
+	ip netns exec "$TGT_NS" nft -f - <<-NFT || die "cannot set the bottleneck in $TGT_NS"
+		add table inet bench_limit
+		add counter inet bench_limit dropped
+		add chain inet bench_limit in { type filter hook input priority -5; policy accept; }
+		flush chain inet bench_limit in
+		add rule inet bench_limit in tcp flags & (syn | ack) == syn limit rate over $n/second burst $((n / 100)) packets counter name "dropped" drop
+	NFT
 }
 
-# targets prints one line per target of issues 5 and 16, from the measured
-# numbers.
+# bottleneck_dropped prints how many SYNs the bottleneck dropped since it
+# was last asked (nothing if there is none), and zeroes the count.
+bottleneck_dropped() {
+	{ ip netns exec "$TGT_NS" nft reset counter inet bench_limit dropped 2>/dev/null || true; } |
+		awk '$1 == "packets" { print $2 }'
+}
+
+# auto_note KEY adds to KEY's notes the SYNs the bottleneck dropped during
+# its run (bottleneck_dropped was called before it).
+auto_note() {
+	local n
+	n=$(bottleneck_dropped)
+	[[ -z $n ]] || NOTE[$1]="${NOTE[$1]%; }; the bottleneck dropped $n SYNs"
+}
+
+# auto_trawl KEY LABEL CIDR PORTS [ARG]... runs scan_trawl with
+# --status-json and --metadata-file, which rateplot.py reads.
+auto_trawl() {
+	local key=$1 label=$2 cidr=$3 ports=$4
+	shift 4
+	bottleneck_dropped >/dev/null
+	scan_trawl "$key" "$label" "$cidr" "$ports" 900 --status-json --metadata-file "$TMP/$key.meta.json" "$@"
+	auto_note "$key"
+}
+
+# auto_stats KEY STEPS puts KEY's figures over bottleneck STEPS (rateplot.py
+# stats: sustained, phase, over, over_run, sweep_end, settle, ...) in
+# AUTO[KEY.FIGURE].
+auto_stats() {
+	local key=$1 kv out
+	out=$(python3 "$RATEPLOT" stats "$TMP/$key" "$2" --skip "$AUTO_SKIP" 2>&1) || {
+		NOTE[$key]+="; no rate history: ${out##*$'\n'}"
+		return 0
+	}
+	for kv in $out; do
+		AUTO[$key.${kv%%=*}]=${kv#*=}
+	done
+}
+
+# auto_line KEY N prints KEY's send phase, its rate against N (- for none,
+# or for an N that changes) and its seconds above 1.3 x N.
+auto_line() {
+	local key=$1 n=$2 s=${AUTO[$1.sustained]:-0}
+	printf '   %-40s send phase %s s: %s/s' "${LABEL[$key]}" "${AUTO[$key.phase]:--}" "$s"
+	if [[ $n != - ]]; then
+		printf ' = %s x N' "$(calc "$s / $n")"
+	fi
+	if [[ -n ${AUTO[$key.over]:-} ]]; then
+		printf '; %s s above 1.3 x N after %s s (%s in a row)' "${AUTO[$key.over]}" "$AUTO_SKIP" "${AUTO[$key.over_run]:--}"
+	fi
+	printf '; sweep done at %s s, wall %s s\n' "${AUTO[$key.sweep_end]:--}" "${WALL[$key]}"
+}
+
+# step_timer KEY steps the bottleneck through AUTO_STEPS after the first,
+# AUTO_STEP_S seconds apart from KEY's start, which it takes from KEY's
+# first --status-json line (1 s in), and writes each change to
+# $TMP/KEY.steps as "UNIXTIME N".
+step_timer() {
+	local key=$1 i t0 n k=0
+	for ((i = 0; i < 600; i++)); do
+		grep -qs '"elapsed"' "$TMP/$key.err" && break
+		sleep 0.05
+	done
+	t0=$(calc "$EPOCHREALTIME - 1")
+	for n in "${AUTO_STEPS[@]:1}"; do
+		k=$((k + 1))
+		sleep "$(awk -v t="$t0" -v k="$k" -v s="$AUTO_STEP_S" -v now="$EPOCHREALTIME" 'BEGIN { d = t + k * s - now; printf "%.3f", (d > 0 ? d : 0) }')"
+		bottleneck "$n"
+		echo "$EPOCHREALTIME $n" >>"$TMP/$key.steps"
+	done
+}
+
+# worse KEY AUTO succeeds when run KEY did worse than run AUTO: a lower
+# recall, or the same in more time (masscan's until its --wait ended).
+worse() {
+	local k=$1 a=$2
+	((EXPECTED[$k] > 0 && EXPECTED[$a] > 0)) || return 1
+	if ((HITS[$k] * EXPECTED[$a] != HITS[$a] * EXPECTED[$k])); then
+		((HITS[$k] * EXPECTED[$a] < HITS[$a] * EXPECTED[$k]))
+	else
+		holds "${SCAN[$k]:-${WALL[$k]}} > ${WALL[$a]}"
+	fi
+}
+
+scenario_auto() {
+	local nb nz nf nc key round
+	nb=$(probes "$AUTO_B_NET" "$AUTO_B_PORTS") nz=$(probes "$AUTO_Z_NET" "$AUTO_Z_PORT")
+	nf=$(probes "$AUTO_F_NET" "$AUTO_F_PORTS") nc=$(probes "$AUTO_C_NET" "$AUTO_C_PORTS")
+	echo "== auto. --rate auto (issue 14) behind a bottleneck: the target namespace drops the SYNs beyond N a second"
+	echo "   (nftables 'limit rate over N/second burst N/100 packets' at input), as a rate-limiting router or firewall does."
+	echo "   Figures from each run's --metadata-file rate_history (\"sent\": probes sent over each second) and its"
+	echo "   --status-json lines. The sweep ends when the first pass has handed out every probe (after it come only the"
+	echo "   last retries and the wait); the send phase runs from ${AUTO_SKIP} s to the last whole second before that, and its"
+	echo "   rate is the probes sent in it (retries included) over its length."
+	need_lab
+	bottleneck 0
+
+	echo
+	echo "-- (a) N = $AUTO_N: $AUTO_B_NET x $AUTO_B_PORTS ($nb probes), every run --retries 3 but zmap's; --rate auto against"
+	echo "   --rate $AUTO_N (N, as if known beforehand) and $AUTO_FIXED, and masscan at $AUTO_FIXED. zmap scans one port, so it"
+	echo "   and two more trawl runs take $AUTO_Z_NET x $AUTO_Z_PORT ($nz probes, every address open)"
+	bottleneck "$AUTO_N"
+	auto_trawl auto.b.auto "trawl --rate auto --retries 3" "$AUTO_B_NET" "$AUTO_B_PORTS" --rate auto --retries 3
+	auto_trawl auto.b.n "trawl --rate $((AUTO_N / 1000))k --retries 3" "$AUTO_B_NET" "$AUTO_B_PORTS" --rate "$AUTO_N" --retries 3
+	auto_trawl auto.b.fixed "trawl --rate $((AUTO_FIXED / 1000))k --retries 3" "$AUTO_B_NET" "$AUTO_B_PORTS" --rate "$AUTO_FIXED" --retries 3
+	bottleneck_dropped >/dev/null
+	scan_masscan auto.b.masscan "$AUTO_B_NET" "$AUTO_B_PORTS" "$AUTO_FIXED" 300 --retries 3
+	auto_note auto.b.masscan
+	bottleneck_dropped >/dev/null
+	scan_zmap auto.b.zmap "zmap -r $((AUTO_FIXED / 1000))k (/16 x $AUTO_Z_PORT)" "$AUTO_Z_NET" "$AUTO_Z_PORT" 1 "$AUTO_FIXED"
+	auto_note auto.b.zmap
+	auto_trawl auto.bz.auto "trawl --rate auto (/16 x $AUTO_Z_PORT)" "$AUTO_Z_NET" "$AUTO_Z_PORT" --rate auto --retries 3
+	auto_trawl auto.bz.fixed "trawl --rate $((AUTO_FIXED / 1000))k (/16 x $AUTO_Z_PORT)" "$AUTO_Z_NET" "$AUTO_Z_PORT" --rate "$AUTO_FIXED" --retries 3
+	bottleneck 0
+	for key in auto.b.auto auto.b.n auto.b.fixed auto.bz.auto auto.bz.fixed; do
+		auto_stats "$key" "$AUTO_N"
+	done
+	table - auto.b.auto auto.b.n auto.b.fixed auto.b.masscan auto.b.zmap auto.bz.auto auto.bz.fixed
+	for key in auto.b.auto auto.b.n auto.b.fixed; do
+		auto_line "$key" "$AUTO_N"
+	done
+	echo "   rate over time (N = $AUTO_N):"
+	python3 "$RATEPLOT" table "$AUTO_N" "trawl --rate auto=$TMP/auto.b.auto" "trawl --rate $((AUTO_FIXED / 1000))k=$TMP/auto.b.fixed" || true
+
+	echo
+	echo "-- (b) no bottleneck: $AUTO_F_NET x $AUTO_F_PORTS ($nf probes), --rate auto against --rate $FAST, $AUTO_ROUNDS interleaved rounds"
+	local -a keys=() sa=() sf=()
+	for round in $(seq "$AUTO_ROUNDS"); do
+		if ((round % 2)); then
+			auto_trawl "auto.f.auto.$round" "trawl --rate auto ($round)" "$AUTO_F_NET" "$AUTO_F_PORTS" --rate auto
+			auto_trawl "auto.f.fast.$round" "trawl --rate $FAST ($round)" "$AUTO_F_NET" "$AUTO_F_PORTS" --rate "$FAST"
+		else
+			auto_trawl "auto.f.fast.$round" "trawl --rate $FAST ($round)" "$AUTO_F_NET" "$AUTO_F_PORTS" --rate "$FAST"
+			auto_trawl "auto.f.auto.$round" "trawl --rate auto ($round)" "$AUTO_F_NET" "$AUTO_F_PORTS" --rate auto
+		fi
+		keys+=("auto.f.auto.$round" "auto.f.fast.$round")
+	done
+	for key in "${keys[@]}"; do
+		auto_stats "$key" -
+		if [[ $key == auto.f.auto.* ]]; then sa+=("${AUTO[$key.sustained]:-0}"); else sf+=("${AUTO[$key.sustained]:-0}"); fi
+	done
+	table - "${keys[@]}"
+	for key in "${keys[@]}"; do
+		auto_line "$key" -
+	done
+	AUTO[f.auto]=$(printf '%s\n' "${sa[@]}" | awk '{ s += $1 } END { printf "%.0f", NR ? s / NR : 0 }')
+	AUTO[f.fast]=$(printf '%s\n' "${sf[@]}" | awk '{ s += $1 } END { printf "%.0f", NR ? s / NR : 0 }')
+	local wa=0 wf=0
+	for round in $(seq "$AUTO_ROUNDS"); do
+		wa=$((wa + ${RATE[auto.f.auto.$round]:-0})) wf=$((wf + ${RATE[auto.f.fast.$round]:-0}))
+	done
+	AUTO[f.wauto]=$((wa / AUTO_ROUNDS)) AUTO[f.wfast]=$((wf / AUTO_ROUNDS))
+	echo "   means of $AUTO_ROUNDS rounds: send phase auto ${AUTO[f.auto]}/s, unthrottled ${AUTO[f.fast]}/s" \
+		"($(calc "${AUTO[f.auto]} / (${AUTO[f.fast]} + 0.000001)") x); whole runs (summary line) ${AUTO[f.wauto]}/s and ${AUTO[f.wfast]}/s" \
+		"($(calc "${AUTO[f.wauto]} / (${AUTO[f.wfast]} + 0.000001)") x)"
+	echo "   rate over time, round 1:"
+	python3 "$RATEPLOT" table - "trawl --rate auto=$TMP/auto.f.auto.1" "unthrottled=$TMP/auto.f.fast.1" || true
+
+	echo
+	echo "-- (c) N changing: ${AUTO_STEPS[0]} for the first $AUTO_STEP_S s, then ${AUTO_STEPS[1]}, then ${AUTO_STEPS[2]} from $((2 * AUTO_STEP_S)) s" \
+		"(a timer in this script replaces the rule): $AUTO_C_NET x $AUTO_C_PORTS ($nc probes), --rate auto --retries 3"
+	key=auto.c.auto
+	bottleneck "${AUTO_STEPS[0]}"
+	echo "0 ${AUTO_STEPS[0]}" >"$TMP/$key.steps"
+	step_timer "$key" &
+	STEP_PID=$!
+	auto_trawl "$key" "trawl --rate auto --retries 3" "$AUTO_C_NET" "$AUTO_C_PORTS" --rate auto --retries 3
+	kill "$STEP_PID" 2>/dev/null || true
+	wait "$STEP_PID" 2>/dev/null || true
+	STEP_PID=""
+	bottleneck 0
+	auto_stats "$key" "file:$TMP/$key.steps"
+	table - "$key"
+	auto_line "$key" -
+	echo "   steps at ${AUTO[$key.steps]:--} s (N ${AUTO_STEPS[*]}): within 15% of the new N ${AUTO[$key.settle]:--} s after each;" \
+		"mean once settled ${AUTO[$key.step_mean]:--} probes/s"
+	echo "   rate over time:"
+	python3 "$RATEPLOT" table "file:$TMP/$key.steps" "trawl --rate auto=$TMP/$key" || true
+	RAN[auto]=1
+}
+
+# auto_targets prints scenario auto's verdicts (issue 14).
+auto_targets() {
+	local t=auto.b.auto ok s key
+	ok=1
+	s=${AUTO[$t.sustained]:-0}
+	recall_ok $t 999 1000 || ok=0
+	holds "$s >= 0.85 * $AUTO_N" || ok=0
+	((${AUTO[$t.over]:-99} <= 1)) || ok=0
+	verdict $ok "--rate auto, bottleneck N = $AUTO_N SYNs/s, $AUTO_B_NET x $AUTO_B_PORTS --retries 3: recall $(recall $t) (want >= 0.999);" \
+		"send phase (${AUTO[$t.phase]:--} s) ${s}/s = $(calc "$s / $AUTO_N") x N (want >= 0.85); ${AUTO[$t.over]:--} s above 1.3 x N after the first $AUTO_SKIP s (want <= 1); wall ${WALL[$t]} s"
+	ok=1
+	for key in auto.b.fixed auto.b.masscan; do
+		worse "$key" "$t" || ok=0
+	done
+	worse auto.b.zmap auto.bz.auto || ok=0
+	verdict $ok "bottleneck $AUTO_N, 200k against auto: trawl --rate 200k --retries 3 recall $(recall auto.b.fixed) in ${WALL[auto.b.fixed]} s," \
+		"masscan --rate 200k --retries 3 $(recall auto.b.masscan) in ${SCAN[auto.b.masscan]} s, against auto's $(recall $t) in ${WALL[$t]} s;" \
+		"zmap -r 200k on /16 x $AUTO_Z_PORT $(recall auto.b.zmap) in ${WALL[auto.b.zmap]} s against auto's $(recall auto.bz.auto) in ${WALL[auto.bz.auto]} s there" \
+		"(trawl 200k: $(recall auto.bz.fixed) in ${WALL[auto.bz.fixed]} s) (want each 200k run worse: lower recall, or as high in more time)"
+	echo "INFO  bottleneck $AUTO_N, trawl --rate $AUTO_N (N, known beforehand) --retries 3: recall $(recall auto.b.n) in ${WALL[auto.b.n]} s," \
+		"send phase ${AUTO[auto.b.n.sustained]:-0}/s; auto took $(calc "${WALL[$t]} / ${WALL[auto.b.n]}") x its time"
+	ok=1
+	holds "${AUTO[f.auto]:-0} >= 0.9 * ${AUTO[f.fast]:-0} && ${AUTO[f.fast]:-0} > 0" || ok=0
+	verdict $ok "--rate auto without a bottleneck, $AUTO_F_NET x $AUTO_F_PORTS: send phase ${AUTO[f.auto]:-0}/s = $(calc "${AUTO[f.auto]:-0} / (${AUTO[f.fast]:-0} + 0.000001)") x" \
+		"unthrottled's ${AUTO[f.fast]:-0}/s, means of $AUTO_ROUNDS rounds (want >= 0.9); whole runs $(calc "${AUTO[f.wauto]:-0} / (${AUTO[f.wfast]:-0} + 0.000001)") x"
+	t=auto.c.auto ok=1
+	recall_ok $t 999 1000 || ok=0
+	local -a settle=()
+	IFS=, read -ra settle <<<"${AUTO[$t.settle]:-never,never,never}"
+	for s in "${settle[@]:1}"; do
+		[[ $s != never ]] && holds "$s <= 5" || ok=0
+	done
+	((${#settle[@]} == ${#AUTO_STEPS[@]})) || ok=0
+	verdict $ok "--rate auto, bottleneck ${AUTO_STEPS[*]} (steps at ${AUTO[$t.steps]:--} s), $AUTO_C_NET x $AUTO_C_PORTS --retries 3:" \
+		"sent within 15% of the new N ${settle[*]:1} s after each change (want <= 5; ${settle[0]:-never} s from the start); recall $(recall $t) (want >= 0.999);" \
+		"${AUTO[$t.over]:--} s above 1.3 x N after $AUTO_SKIP s"
+}
+
+# verdict OK TEXT... prints a PASS or FAIL line.
+verdict() {
+	if (($1)); then echo "PASS  ${*:2}"; else echo "FAIL  ${*:2}"; fi
+}
+
+# targets prints one line per target of issues 5, 14 and 16, from the
+# measured numbers.
 targets() {
 	local t n z ok key
-	echo "== targets (issues 5 and 16)"
+	echo "== targets (issues 5, 14 and 16)"
 	if [[ -n ${RAN[1]:-} ]]; then
 		t=s1.trawl n=s1.nmap ok=1
 		recall_ok $t 1 1 || ok=0
@@ -859,6 +1131,9 @@ targets() {
 		holds "${RSS[sm.500k]} <= 64 && ${RATE[sm.500k]} > 0" || ok=0
 		verdict $ok "any space in bounded memory: peak RSS ${RSS[sm.500k]} MiB at --rate 500k --retries 2 over /15 x 1-65535 (want <= 64), ${RSS[sm.fast]} MiB unthrottled at ${RATE[sm.fast]}/s"
 	else echo "----  memory bound: not run (scenario mem)"; fi
+	if [[ -n ${RAN[auto]:-} ]]; then
+		auto_targets
+	else echo "----  --rate auto: not run (scenario auto)"; fi
 	if [[ -n ${RAN[6]:-} ]]; then
 		if [[ -n ${BEST[s6]} ]]; then
 			echo "INFO  highest rate with full recall: ${RATE[${BEST[s6]}]} probes/s at recall >= 0.9999 (${LABEL[${BEST[s6]}]}, /20 x 1-1024)"
@@ -897,7 +1172,9 @@ main() {
 
 # write_history writes every run's figures, the ceiling's medians and the
 # targets to BENCH_OUT/bench-DATE.json, and a plot of the rounds to
-# bench-DATE.svg, so that runs can be compared over time.
+# bench-DATE.svg, so that runs can be compared over time; after scenario
+# auto, also its rate over time to bench-DATE-rate.svg, and the points
+# plotted, with their figures, to bench-DATE-rate.json.
 write_history() {
 	local key stamp
 	stamp=$(date +%Y%m%d-%H%M%S)
@@ -916,6 +1193,20 @@ write_history() {
 		"kernel=$(uname -r)" "scenarios=$SCENARIOS" \
 		--json "$BENCH_OUT/bench-$stamp.json" --svg "$BENCH_OUT/bench-$stamp.svg" ||
 		echo "bench.sh: could not write the history files" >&2
+	if [[ -n ${RAN[auto]:-} ]]; then
+		local f=$TMP/auto.f
+		python3 "$RATEPLOT" svg --out "$BENCH_OUT/bench-$stamp-rate.svg" --json "$BENCH_OUT/bench-$stamp-rate.json" \
+			--title "trawl --rate auto: rate over time, bench $stamp, $("${TRAWL_BIN:-$TRAWL}" --version 2>&1 | head -n 1), $(nproc) cores" \
+			--panel "(a) bottleneck N = $AUTO_N SYNs/s, $AUTO_B_NET x $AUTO_B_PORTS --retries 3: --rate auto" "$AUTO_N" \
+			"trawl --rate auto=$TMP/auto.b.auto" \
+			--panel "(a) the same lab: --rate auto against fixed rates" "$AUTO_N" "trawl --rate auto=$TMP/auto.b.auto" \
+			"trawl --rate $((AUTO_FIXED / 1000))k=$TMP/auto.b.fixed" "trawl --rate $((AUTO_N / 1000))k (= N)=$TMP/auto.b.n" \
+			--panel "(b) no bottleneck, $AUTO_F_NET x $AUTO_F_PORTS: --rate auto against unthrottled, round 1" - \
+			"trawl --rate auto=$f.auto.1" "trawl unthrottled=$f.fast.1" \
+			--panel "(c) N = ${AUTO_STEPS[0]}, ${AUTO_STEPS[1]} from ${AUTO_STEP_S} s, ${AUTO_STEPS[2]} from $((2 * AUTO_STEP_S)) s, $AUTO_C_NET x $AUTO_C_PORTS --retries 3: --rate auto" \
+			"file:$TMP/auto.c.auto.steps" "trawl --rate auto=$TMP/auto.c.auto" ||
+			echo "bench.sh: could not write the rate plot" >&2
+	fi
 }
 
 main "$@"

@@ -18,15 +18,16 @@ import (
 
 // TestRateAuto gives the lab a bottleneck: the target drops SYNs above
 // limit per second, as an overloaded router or a rate-limiting firewall
-// does, with a policer's burst of 50 ms worth. trawl --rate auto --retries 3 must find it: every planted port
-// found, and, after its first 5 s, no more than a second sending above
-// 1.3 × the limit, by the rate history its --metadata-file records.
+// does, with a policer's burst of 10 ms worth. trawl --rate auto
+// --retries 3 must find it: every planted port found, and, after its
+// first 5 s, no more than a second sending above 1.3 × the limit, by the
+// rate history its --metadata-file records.
 func TestRateAuto(t *testing.T) {
 	const limit = 20000
 	block := netip.MustParsePrefix("198.18.8.0/21")
 	truth := lab.Truth(block, 1, 128, 300, 81)
 	l := lab.Start(t, lab.Config{Open: truth})
-	l.Firewall(t, fmt.Sprintf("tcp flags & (syn | ack) == syn limit rate over %d/second burst %d packets drop", limit, limit/20))
+	l.Firewall(t, fmt.Sprintf("tcp flags & (syn | ack) == syn limit rate over %d/second burst %d packets drop", limit, limit/100))
 	meta := filepath.Join(t.TempDir(), "meta.json")
 	out := trawl(t, l, "-p", "1-128", block.String(), "--rate", "auto", "--retries", "3", "--metadata-file", meta)
 	if out.code != 0 {
