@@ -142,7 +142,7 @@ func (e *Engine) controlLoop(ctx context.Context) {
 	rc.mu.Lock()
 	rc.start = time.Now()
 	rc.mu.Unlock()
-	lastSent, lastSec := uint64(0), time.Duration(0)
+	lastSent, lastAt := uint64(0), time.Duration(0)
 	for i := 1; ; i++ {
 		select {
 		case <-ctx.Done():
@@ -169,13 +169,13 @@ func (e *Engine) controlLoop(ctx context.Context) {
 					rc.set(rate)
 				}
 			}
-			if at-lastSec >= time.Second {
+			if at-lastAt >= time.Second {
 				sent := e.sent.Load()
 				rc.history = append(rc.history, RatePoint{
-					At: at, Rate: rc.rate, Sent: float64(sent-lastSent) / (at - lastSec).Seconds(),
+					At: at, Rate: rc.rate, Sent: float64(sent-lastSent) / (at - lastAt).Seconds(),
 					Ratio: math.Float64frombits(rc.ratio.Load()), State: rc.state,
 				})
-				lastSent, lastSec = sent, at
+				lastSent, lastAt = sent, at
 			}
 			rc.mu.Unlock()
 		}
