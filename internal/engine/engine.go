@@ -133,8 +133,8 @@ type Engine struct {
 	allDone chan struct{}
 
 	sent        atomic.Uint64
-	firstSent   atomic.Uint64 // probes sent for the first time
-	firstAns    atomic.Uint64 // first answers that came before their chunk's first retry
+	firstSent   atomic.Uint64 // with RateAuto, probes sent for the first time
+	firstAns    atomic.Uint64 // with RateAuto, first answers that came before their chunk's first retry
 	sendFailed  atomic.Uint64
 	answered    atomic.Uint64 // first answers of any kind, for completion
 	replies     atomic.Uint64
@@ -422,7 +422,7 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 			}
 			n, err := s.Send(pkts)
 			e.sent.Add(uint64(n))
-			if wk.p.try == 0 {
+			if e.cfg.RateAuto && wk.p.try == 0 {
 				e.firstSent.Add(uint64(n))
 			}
 			if err != nil {
@@ -577,7 +577,7 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 		return
 	}
 	ch.answered.Add(1)
-	if !ch.retried.Load() {
+	if e.cfg.RateAuto && !ch.retried.Load() {
 		e.firstAns.Add(1)
 	}
 	n := e.answered.Add(1)

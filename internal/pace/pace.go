@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,7 +19,10 @@ import (
 // once.
 type Limiter struct {
 	per time.Duration // time per probe; 0 means unpaced
-	lag time.Duration // how far behind the clock the schedule may fall: burst slots
+	// perNow mirrors per for Per and Wait's unpaced check, which read it
+	// without the lock, once a batch.
+	perNow atomic.Int64
+	lag    time.Duration // how far behind the clock the schedule may fall: burst slots
 
 	mu     sync.Mutex
 	next   time.Time     // when the next slot is due
@@ -41,6 +45,7 @@ func New(rate float64, burst int) *Limiter {
 		l.per = time.Duration(ns)
 	}
 	l.lag = times(l.per, max(burst, 1))
+	l.perNow.Store(int64(l.per))
 	l.next = time.Now().Add(-l.lag)
 	return l
 }
@@ -50,9 +55,7 @@ func (l *Limiter) Per() time.Duration {
 	if l == nil {
 		return 0
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.per
+	return time.Duration(l.perNow.Load())
 }
 
 // SetRate changes l to rate probes per second with a burst of burst, as
@@ -67,6 +70,7 @@ func (l *Limiter) SetRate(rate float64, burst int) {
 		l.next = n.next
 	}
 	l.per, l.lag = n.per, n.lag
+	l.perNow.Store(int64(l.per))
 }
 
 // Wait reserves the next n slots of the schedule and blocks until the
@@ -77,7 +81,7 @@ func (l *Limiter) SetRate(rate float64, burst int) {
 // interval of length T sees more than burst + T/Per probes, plus the last
 // batch's n (see reserve).
 func (l *Limiter) Wait(ctx context.Context, n int) error {
-	if l == nil || n < 1 {
+	if l == nil || n < 1 || l.perNow.Load() == 0 {
 		return ctx.Err()
 	}
 	l.mu.Lock()
