@@ -58,6 +58,12 @@ func TestBadInput(t *testing.T) {
 		{"bad source address", []string{"-p", "80", "--source-ip", "198.19.0.256", "198.18.0.1"}, "198.19.0.256"},
 		{"source port too big", []string{"-p", "80", "--source-port", "70000", "198.18.0.1"}, "70000"},
 		{"two send paths", []string{"-p", "80", "--send-eth", "--send-ip", "198.18.0.1"}, "--send-ip"},
+		{"portable and raw", []string{"-p", "80", "--send-portable", "--send-ip", "198.18.0.1"}, "--send-portable"},
+		{"auto rate misspelt", []string{"-p", "80", "--rate", "autox", "198.18.0.1"}, "autox"},
+		{"auto rate's most zero", []string{"-p", "80", "--rate", "auto:0", "198.18.0.1"}, "auto:0"},
+		{"IPv6 prefix too wide", []string{"-p", "80", "2001:db8::/64"}, "2001:db8::/64"},
+		{"mixed-family range", []string{"-p", "80", "198.18.0.1-2001:db8::1"}, "198.18.0.1-2001:db8::1"},
+		{"zoned source address", []string{"-p", "80", "--source-ip", "fe80::1%eth0", "198.18.0.1"}, "fe80::1%eth0"},
 		{"send path for connect", []string{"-p", "80", "--connect", "--send-ip", "198.18.0.1"}, "--send-ip"},
 		{"unwritable output", []string{"-p", "80", "-oX", "/nonexistent/out.xml", "127.0.0.1"}, "/nonexistent/out.xml"},
 	}
@@ -151,6 +157,32 @@ func TestRateSuffixes(t *testing.T) {
 		o, _, err := parseArgs([]string{"--rate", in}, nil)
 		if err != nil || o.rate != want || !o.rateSet {
 			t.Errorf("--rate %s = %v (%v), want %v", in, o.rate, err, want)
+		}
+	}
+}
+
+// TestRateAuto checks --rate auto and auto:MAX, and that --max-rate caps
+// the controller or, without auto, is the rate.
+func TestRateAuto(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		auto bool
+		rate float64
+	}{
+		{[]string{"--rate", "auto"}, true, 0},
+		{[]string{"--rate", "auto:80k"}, true, 80000},
+		{[]string{"--rate", "auto", "--max-rate", "5k"}, true, 5000},
+		{[]string{"--rate", "auto:80k", "--max-rate", "100k"}, true, 80000},
+		{[]string{"--rate", "auto", "--rate", "20k"}, false, 20000},
+		{[]string{"--max-rate", "30k"}, false, 30000},
+	} {
+		o, _, err := parseArgs(append(c.args, "-p", "80", "198.18.0.1"), nil)
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		cfg, err := buildConfig(o, strings.NewReader(""))
+		if err != nil || cfg.RateAuto != c.auto || cfg.Rate != c.rate {
+			t.Errorf("%v: RateAuto %v, Rate %v, %v; want %v, %v", c.args, cfg.RateAuto, cfg.Rate, err, c.auto, c.rate)
 		}
 	}
 }
