@@ -51,27 +51,12 @@ func NewTemplate(srcIP uint32, srcPort uint16) (*Template, error) {
 		SrcIP:    src,
 		DstIP:    net.IPv4zero.To4(),
 	}
-	mss := make([]byte, 2)
-	binary.BigEndian.PutUint16(mss, defaultMSS)
-	tcp := &layers.TCP{
-		SrcPort: layers.TCPPort(srcPort),
-		SYN:     true,
-		Window:  defaultWin,
-		Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: mss}},
-	}
-	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
-		return nil, fmt.Errorf("build SYN template: %w", err)
-	}
-	buf := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	if err := gopacket.SerializeLayers(buf, opts, ip, tcp); err != nil {
-		return nil, fmt.Errorf("build SYN template: %w", err)
-	}
-	if len(buf.Bytes()) != SYNLen {
-		return nil, fmt.Errorf("build SYN template: got %d bytes, want %d", len(buf.Bytes()), SYNLen)
+	b, err := serializeSYN("SYN template", ip, srcPort, defaultMSS, SYNLen)
+	if err != nil {
+		return nil, err
 	}
 	t := &Template{}
-	copy(t.b[:], buf.Bytes())
+	copy(t.b[:], b)
 	t.ipSum = ^binary.BigEndian.Uint16(t.b[offIPSum:])
 	t.tcSum = ^binary.BigEndian.Uint16(t.b[offTCPSum:])
 	return t, nil
@@ -103,4 +88,38 @@ func fold(s uint32) uint16 {
 	s = s>>16 + s&0xffff
 	s += s >> 16
 	return uint16(s)
+}
+
+// ipLayer is a network layer gopacket can both serialize and use for the
+// TCP checksum's pseudo-header: *layers.IPv4 or *layers.IPv6.
+type ipLayer interface {
+	gopacket.NetworkLayer
+	gopacket.SerializableLayer
+}
+
+// serializeSYN builds, with gopacket, the SYN from srcPort over ip:
+// window 64240 and one MSS option of mss, both checksums computed. It
+// returns its bytes, or an error saying which template (what) failed if
+// gopacket fails or the SYN is not want bytes long.
+func serializeSYN(what string, ip ipLayer, srcPort, mss uint16, want int) ([]byte, error) {
+	opt := make([]byte, 2)
+	binary.BigEndian.PutUint16(opt, mss)
+	tcp := &layers.TCP{
+		SrcPort: layers.TCPPort(srcPort),
+		SYN:     true,
+		Window:  defaultWin,
+		Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: opt}},
+	}
+	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
+		return nil, fmt.Errorf("build %s: %w", what, err)
+	}
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if err := gopacket.SerializeLayers(buf, opts, ip, tcp); err != nil {
+		return nil, fmt.Errorf("build %s: %w", what, err)
+	}
+	if len(buf.Bytes()) != want {
+		return nil, fmt.Errorf("build %s: got %d bytes, want %d", what, len(buf.Bytes()), want)
+	}
+	return buf.Bytes(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/trawlscan/trawl/pkg/target"
 )
@@ -55,27 +54,12 @@ func NewTemplate6(src target.Addr, srcPort uint16) (*Template6, error) {
 		SrcIP:      net.IP(s[:]),
 		DstIP:      net.IPv6zero,
 	}
-	mss := make([]byte, 2)
-	binary.BigEndian.PutUint16(mss, defaultMSS6)
-	tcp := &layers.TCP{
-		SrcPort: layers.TCPPort(srcPort),
-		SYN:     true,
-		Window:  defaultWin,
-		Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: mss}},
-	}
-	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
-		return nil, fmt.Errorf("build IPv6 SYN template: %w", err)
-	}
-	buf := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	if err := gopacket.SerializeLayers(buf, opts, ip, tcp); err != nil {
-		return nil, fmt.Errorf("build IPv6 SYN template: %w", err)
-	}
-	if len(buf.Bytes()) != SYN6Len {
-		return nil, fmt.Errorf("build IPv6 SYN template: got %d bytes, want %d", len(buf.Bytes()), SYN6Len)
+	b, err := serializeSYN("IPv6 SYN template", ip, srcPort, defaultMSS6, SYN6Len)
+	if err != nil {
+		return nil, err
 	}
 	t := &Template6{}
-	copy(t.b[:], buf.Bytes())
+	copy(t.b[:], b)
 	t.tcSum = ^binary.BigEndian.Uint16(t.b[off6TCPSum:])
 	return t, nil
 }
