@@ -2,10 +2,8 @@ package engine
 
 import (
 	"context"
-	"math"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/trawlscan/trawl/internal/pace"
@@ -49,8 +47,8 @@ type rateControl struct {
 	burst    int                 // Config.Burst, 0 for 10 ms worth
 	batch    int                 // the least burst a sender's limiter takes: its batch
 	history  []RatePoint
-	ratio    atomic.Uint64 // math.Float64bits of the controller's ratio
-	state    string        // the controller's State
+	ratio    float64 // the answer ratio the controller judged last
+	state    string  // the controller's State
 
 	// The RTT estimate: frontier notes (position, time) in a ring
 	// written by the control loop, and samples of answer delays.
@@ -58,7 +56,6 @@ type rateControl struct {
 	nNotes  int
 	samples [rttSamples]time.Duration
 	nSample int
-	start   time.Time
 }
 
 // note says the sweep's frontier was pos at time at.
@@ -122,7 +119,7 @@ func (rc *rateControl) scale(f float64) {
 func (rc *rateControl) current() (rate, ratio float64) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return rc.rate, math.Float64frombits(rc.ratio.Load())
+	return rc.rate, rc.ratio
 }
 
 // rateHistory returns a copy of the rate, once a second.
@@ -139,9 +136,7 @@ func (e *Engine) controlLoop(ctx context.Context) {
 	rc := e.rc
 	t := time.NewTicker(controlTick)
 	defer t.Stop()
-	rc.mu.Lock()
-	rc.start = time.Now()
-	rc.mu.Unlock()
+	start := time.Now()
 	lastSent, lastAt := uint64(0), time.Duration(0)
 	for i := 1; ; i++ {
 		select {
@@ -152,7 +147,7 @@ func (e *Engine) controlLoop(ctx context.Context) {
 			rc.mu.Lock()
 			rc.notes[rc.nNotes%frontierLog] = note{pos: pos, at: now}
 			rc.nNotes++
-			at := now.Sub(rc.start)
+			at := now.Sub(start)
 			// Once the sweep has handed out its last first try, only
 			// retries are left: too few probes to judge, and no more
 			// fresh ones to judge them by, so the rate learned on the
@@ -163,7 +158,7 @@ func (e *Engine) controlLoop(ctx context.Context) {
 					FirstSent: e.firstSent.Load(), FirstAnswered: e.firstAns.Load(),
 					Dropped: e.dropped.Load(), RTT: rc.rtt(),
 				})
-				rc.ratio.Store(math.Float64bits(rc.ctl.Ratio()))
+				rc.ratio = rc.ctl.Ratio()
 				rc.state = rc.ctl.State().String()
 				if rate != rc.rate {
 					rc.set(rate)
@@ -173,7 +168,7 @@ func (e *Engine) controlLoop(ctx context.Context) {
 				sent := e.sent.Load()
 				rc.history = append(rc.history, RatePoint{
 					At: at, Rate: rc.rate, Sent: float64(sent-lastSent) / (at - lastAt).Seconds(),
-					Ratio: math.Float64frombits(rc.ratio.Load()), State: rc.state,
+					Ratio: rc.ratio, State: rc.state,
 				})
 				lastSent, lastAt = sent, at
 			}
