@@ -2,6 +2,7 @@ package result
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -56,11 +57,8 @@ func NewAppendEncoder(ft Format, f *os.File, m Meta) (Encoder, error) {
 			return nil, fmt.Errorf("continue %s output %s: not a %s file trawl wrote", ft, f.Name(), ft)
 		}
 		cut = off + int64(c)
-		first := []byte("{")
-		if ft == FormatXML {
-			first = []byte("<host")
-		}
-		if bytes.Contains(tail[:c], first) || off > 0 {
+		if ft == FormatJSON && c > 0 && tail[c-1] == '}' ||
+			ft == FormatXML && (bytes.Contains(tail[:c], []byte("<host")) || off > 0) {
 			results = 1
 		}
 		if err := f.Truncate(cut); err != nil {
@@ -81,16 +79,7 @@ func NewAppendEncoder(ft Format, f *os.File, m Meta) (Encoder, error) {
 // last whole record, else after the header.
 func trailerCut(ft Format, tail []byte) (int, bool) {
 	if ft == FormatJSON {
-		if i := bytes.LastIndexByte(tail, ']'); i >= 0 {
-			return len(bytes.TrimRight(tail[:i], " \r\n\t")), true
-		}
-		if i := bytes.LastIndexByte(tail, '}'); i >= 0 {
-			return i + 1, true
-		}
-		if i := bytes.IndexByte(tail, '['); i >= 0 {
-			return i + 1, true
-		}
-		return 0, false
+		return jsonCut(tail)
 	}
 	if i := bytes.LastIndex(tail, []byte("<runstats>")); i >= 0 {
 		return i, true
@@ -99,6 +88,53 @@ func trailerCut(ft Format, tail []byte) (int, bool) {
 		if i := bytes.LastIndex(tail, []byte(end)); i >= 0 {
 			return i + len(end), true
 		}
+	}
+	return 0, false
+}
+
+// jsonCut is trailerCut for JSON. It goes by lines, since a record's
+// strings may hold any of the document's brackets: the encoder writes "[",
+// then each record on a line of its own, the lines joined by ",\n", then
+// "\n]\n" (or "]\n" right after the "[\n" of an empty document); a
+// continued document's first record may share the line of its "[". So the
+// tail ends with the line "]", a whole record, a record cut short (after
+// a line that is a record and its comma, or "["), or "[".
+func jsonCut(tail []byte) (int, bool) {
+	t := bytes.TrimRight(tail, " \r\n\t")
+	nl := bytes.LastIndexByte(t, '\n')
+	last := t[nl+1:]
+	if string(last) == "]" {
+		if nl < 0 {
+			return 0, false
+		}
+		return len(bytes.TrimRight(t[:nl], " \r\n\t")), true
+	}
+	start := nl + 1
+	if bytes.HasPrefix(last, []byte("[")) {
+		last, start = last[1:], start+1
+	}
+	rec := bytes.TrimSuffix(last, []byte(","))
+	if len(rec) == 0 && start > nl+1 {
+		return start, true // "[" and nothing after it
+	}
+	if len(rec) > 0 && rec[0] == '{' && json.Valid(rec) {
+		return start + len(rec), true
+	}
+	// The last record is cut short: keep what is before it.
+	if start > nl+1 {
+		return start, true
+	}
+	if nl < 0 {
+		return 0, false
+	}
+	// The line before is a whole record and the comma after it, or the
+	// header.
+	prev := bytes.TrimRight(t[:nl], " \r\t")
+	switch {
+	case bytes.HasSuffix(prev, []byte("},")):
+		return len(prev) - 1, true
+	case bytes.HasSuffix(prev, []byte("[")):
+		return len(prev), true
 	}
 	return 0, false
 }

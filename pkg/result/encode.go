@@ -21,6 +21,7 @@ const (
 	// FormatPlain writes "198.18.0.1:80" for an open port and
 	// "198.18.0.1:81 closed" for any other, one per line, with no header.
 	// An IPv6 address is in brackets, as in a URL: "[2001:db8::1]:80".
+	// A Service is not written, so that the lines stay IP:PORT.
 	FormatPlain
 	// FormatList is masscan's list format (-oL): a "#masscan" line, then
 	// lines of status, protocol, port, address and Unix seconds, such as
@@ -30,7 +31,11 @@ const (
 	// format: masscan elides the first run of zero groups, even a lone
 	// one, rather than the longest, so that for an address such as
 	// 2001:db8:0:1::1 it writes 2001:db8::1:0:0:0:1. A Reader takes
-	// both.
+	// both. A result whose Service has a Banner is followed by
+	// masscan's banner line, "banner tcp 22 198.18.0.1 1700000000 ssh
+	// SSH-2.0-OpenSSH_9.2p1\x0d\x0a": the service's name ("unknown" if
+	// it has none) and its banner, each byte other than printable ASCII
+	// and < > & \ " ' written \xhh, as masscan writes them.
 	FormatList
 	// FormatJSON is a JSON array (-oJ) of the objects FormatNDJSON writes,
 	// one per line. It is valid JSON, "[]" included, once Close has run.
@@ -42,6 +47,16 @@ const (
 	// form: "ip":"2001:db8::1". Time is RFC 3339 in UTC. "reason" and
 	// "reason_ttl" are left out for ReasonNone. A Suspect result ends
 	// with "suspect":true after "time"; others have no "suspect" key.
+	// A result with a Service ends with a "service" object: "name",
+	// "product", "version", "extrainfo", "hostname", "ostype",
+	// "devicetype", "cpe" (an array), "method", "conf", "banner" and
+	// "tls", an object of "version", "cipher", "alpn", "subject",
+	// "issuer", "sans" (an array), "not_before", "not_after" and
+	// "sha256", each key left out when its value is empty (a non-nil
+	// TLS with nothing known is "tls":{}). "banner" is a string of one
+	// code point per byte, from U+0000 to U+00FF, as masscan writes
+	// banners: printable ASCII as itself, other bytes and < > & \ " '
+	// as \u00XX, such as "SSH-2.0-OpenSSH_9.2p1\u000d\u000a".
 	FormatNDJSON
 	// FormatXML is nmap's XML format (-oX), valid against nmap.dtd once
 	// Close has run. Consecutive results for one address share a <host>
@@ -49,14 +64,30 @@ const (
 	// IPv6 mixed as they came; an IPv6 host's address is written as nmap
 	// -6 writes it: <address addr="2001:db8::1" addrtype="ipv6"/>. A
 	// Suspect port's <port> ends with <script id="trawl-suspect"
-	// output="...">, where nmap.dtd puts NSE's output.
+	// output="...">, where nmap.dtd puts NSE's output. A port with a
+	// Service has the <service> element nmap -sV writes instead of the
+	// table's name: <service name="ssh" product="OpenSSH"
+	// version="9.2p1" extrainfo="protocol 2.0" ostype="Linux"
+	// method="probed" conf="10"><cpe>cpe:/a:openbsd:openssh:9.2p1</cpe>
+	// </service>, with tunnel="ssl" for a service inside TLS; then its
+	// banner as nmap's banner script writes it, <script id="banner"
+	// output="SSH-2.0-OpenSSH_9.2p1"/>, white space around it trimmed
+	// and other bytes outside printable ASCII written \xHH, and its
+	// certificate as the ssl-cert script writes it, <script
+	// id="ssl-cert" output="Subject: ...">. The TLS version, cipher and
+	// ALPN have no place.
 	FormatXML
 	// FormatGrepable is nmap's grepable format (-oG): a "Status: Up" line
 	// and a "Ports:" line per host, between comment lines, such as
 	// "Host: 2001:db8::1 ()\tStatus: Up" for IPv6, as nmap -6 writes it.
 	// Consecutive results for one address share a line until a Flush. A
 	// line with a Suspect open port ends with a "Suspect: yes" field,
-	// tab-separated as nmap's "Ignored State:" is.
+	// tab-separated as nmap's "Ignored State:" is. A port with a Service
+	// has nmap -sV's service and version fields, such as
+	// "22/open/tcp//ssh//OpenSSH 9.2p1 (protocol 2.0)/" or
+	// "443/open/tcp//ssl|http//nginx 1.22.1/": "ssl|" for a service
+	// inside TLS, a '?' after the name of an open port whose Conf is 5
+	// or less, and '/' inside a field written '|', as nmap writes them.
 	FormatGrepable
 )
 
@@ -334,7 +365,8 @@ func appendPlain(b []byte, r Result) []byte {
 }
 
 // appendList appends "open tcp 80 198.18.0.1 1700000000\n", or "open tcp
-// 80 2001:db8::1 1700000000\n" for IPv6.
+// 80 2001:db8::1 1700000000\n" for IPv6, and the banner line of its
+// service, if it has one.
 func appendList(b []byte, r Result) []byte {
 	b = append(b, r.Status.String()...)
 	b = append(b, " "+Proto+" "...)
@@ -343,7 +375,11 @@ func appendList(b []byte, r Result) []byte {
 	b = r.IP.AppendTo(b)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, r.Time.Unix(), 10)
-	return append(b, '\n')
+	b = append(b, '\n')
+	if r.Service != nil {
+		b = appendListBanner(b, r)
+	}
+	return b
 }
 
 // appendJSON appends r as a JSON object with no trailing newline.
@@ -367,7 +403,12 @@ func appendJSON(b []byte, r Result) []byte {
 	b = append(b, `,"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339)
 	if r.Suspect {
-		return append(b, `","suspect":true}`...)
+		b = append(b, `","suspect":true`...)
+	} else {
+		b = append(b, '"')
 	}
-	return append(b, `"}`...)
+	if r.Service != nil {
+		b = appendJSONService(b, r.Service)
+	}
+	return append(b, '}')
 }

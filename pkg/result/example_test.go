@@ -73,3 +73,42 @@ func ExampleReader() {
 	// 198.18.0.1 443 closed 1767366245
 	// 2001:db8::1 22 open 1767366245
 }
+
+// An open port with what a follow-up connection learned of it, in NDJSON
+// and in nmap's grepable format. The banner's CR LF is written as masscan
+// writes bytes outside printable ASCII, one \u00XX per byte.
+func ExampleServiceInfo() {
+	r := result.Result{
+		IP: netip.MustParseAddr("198.18.40.1"), Port: 22, Status: result.StatusOpen, Time: time.Unix(1767366245, 0),
+		Service: &result.ServiceInfo{
+			Name: "ssh", Product: "OpenSSH", Version: "9.2p1 Debian 2+deb12u3", ExtraInfo: "protocol 2.0",
+			Method: result.MethodProbed, Conf: result.ConfMatch,
+			Banner: []byte("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"),
+		},
+	}
+	for _, f := range []result.Format{result.FormatNDJSON, result.FormatGrepable} {
+		var out strings.Builder
+		e, err := result.NewEncoder(f, &out, result.Meta{})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if err := e.Encode(r); err != nil {
+			fmt.Println(err)
+			return
+		}
+		if err := e.Close(); err != nil {
+			fmt.Println(err)
+			return
+		}
+		// The result's line, without grepable's comments and Status line.
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, "{") || strings.Contains(line, "\tPorts: ") {
+				fmt.Println(line)
+			}
+		}
+	}
+	// Output:
+	// {"ip":"198.18.40.1","port":22,"proto":"tcp","status":"open","ttl":0,"time":"2026-01-02T15:04:05Z","service":{"name":"ssh","product":"OpenSSH","version":"9.2p1 Debian 2+deb12u3","extrainfo":"protocol 2.0","method":"probed","conf":10,"banner":"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\u000d\u000a"}}
+	// Host: 198.18.40.1 ()	Ports: 22/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)/
+}

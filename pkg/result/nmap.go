@@ -141,7 +141,10 @@ func (e *encoder) appendXMLPort(b []byte, r Result) []byte {
 	b = append(b, `" reason_ttl="`...)
 	b = strconv.AppendUint(b, uint64(ttl), 10)
 	b = append(b, `"/>`...)
-	if name := Service(r.Port); name != "" {
+	if r.Service != nil {
+		b = appendXMLService(b, r.Service)
+		b = appendXMLScripts(b, r.Service)
+	} else if name := Service(r.Port); name != "" {
 		b = append(b, `<service name="`...)
 		b = append(b, name...)
 		b = append(b, `" method="table" conf="3"/>`...)
@@ -266,8 +269,11 @@ func (e *encoder) appendGrepPort(b []byte, r Result) []byte {
 	b = append(b, '/')
 	b = append(b, r.Status.String()...)
 	b = append(b, "/"+Proto+"//"...)
-	b = append(b, Service(r.Port)...)
 	e.suspect = e.suspect || r.Suspect && r.Status == StatusOpen
+	if r.Service != nil {
+		return appendGrepService(b, r)
+	}
+	b = append(b, Service(r.Port)...)
 	return append(b, "///"...)
 }
 
@@ -308,30 +314,34 @@ func xmlChar(c rune) bool {
 // value. Characters XML cannot hold, and invalid UTF-8, become U+FFFD.
 func appendAttr(b []byte, s string) []byte {
 	for _, c := range s {
-		switch {
-		case c == '&':
-			b = append(b, "&amp;"...)
-		case c == '<':
-			b = append(b, "&lt;"...)
-		case c == '>':
-			b = append(b, "&gt;"...)
-		case c == '"':
-			b = append(b, "&quot;"...)
-		case c == '\'':
-			b = append(b, "&apos;"...)
-		case c == '\t':
-			b = append(b, "&#x9;"...)
-		case c == '\n':
-			b = append(b, "&#xA;"...)
-		case c == '\r':
-			b = append(b, "&#xD;"...)
-		case xmlChar(c):
-			b = utf8.AppendRune(b, c)
-		default:
-			b = utf8.AppendRune(b, utf8.RuneError)
-		}
+		b = appendAttrRune(b, c)
 	}
 	return b
+}
+
+// appendAttrRune appends c as appendAttr does.
+func appendAttrRune(b []byte, c rune) []byte {
+	switch {
+	case c == '&':
+		return append(b, "&amp;"...)
+	case c == '<':
+		return append(b, "&lt;"...)
+	case c == '>':
+		return append(b, "&gt;"...)
+	case c == '"':
+		return append(b, "&quot;"...)
+	case c == '\'':
+		return append(b, "&apos;"...)
+	case c == '\t':
+		return append(b, "&#x9;"...)
+	case c == '\n':
+		return append(b, "&#xA;"...)
+	case c == '\r':
+		return append(b, "&#xD;"...)
+	case xmlChar(c):
+		return utf8.AppendRune(b, c)
+	}
+	return utf8.AppendRune(b, utf8.RuneError)
 }
 
 // appendComment appends s for the inside of an XML comment, which may not

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+	"unicode"
 )
 
 // maxReadLine is the longest line, in bytes, that a Reader accepts. The
@@ -32,7 +33,8 @@ const maxReadLine = 4 << 20
 // end the cut may have left undone, so that a Reader returns exactly the
 // results that NewAppendEncoder keeps when it continues the file:
 //   - in the line formats (plain, list, NDJSON, grepable), a last line
-//     without its newline, whole grepable host line included;
+//     without its newline, whole grepable host line included (a list
+//     result then lacks the Service of a banner line the cut cut off);
 //   - in JSON, a last object without its closing brace;
 //   - in XML, a <host> until its </host> and the newline after it are
 //     read.
@@ -47,6 +49,21 @@ const maxReadLine = 4 << 20
 // gives every port of a host record the time of the record's first reply
 // (its endtime). Times are in UTC, to the second.
 //
+// Of a Service, JSON and NDJSON give every field, as NDJSONReader does.
+// XML gives what a <service> element holds, tunnel="ssl" as an empty TLS,
+// the banner of a banner script and the certificate of an ssl-cert script,
+// nmap's own included; a port whose <service> is no more than nmap-services'
+// name for it, as XML writes a result without a Service, has none.
+// Grepable gives the service field's name, an empty TLS for "ssl|", and
+// for a '?' on an open port MethodTable and ConfTable, else MethodProbed
+// and ConfMatch; of the version field, which cannot be split into product
+// and version, the part before its final parenthesis as Product and the
+// part inside as ExtraInfo; an entry with only the table's name has none.
+// List gives the name and banner of the first banner line right after a
+// result's line, for its address and port; other banner lines, such as
+// masscan writes for a result long after it, are skipped. Plain gives
+// none. Every reader keeps at most MaxBanner bytes of a banner.
+//
 // A Reader is not safe for concurrent use.
 type Reader struct {
 	f     Format
@@ -57,8 +74,14 @@ type Reader struct {
 	queue []Result       // results read, oldest first
 	next  int            // queue[next:] are not yet returned
 	err   error          // sticky: io.EOF or an error that ends the input
+	bad   error          // a line's *SyntaxError, returned after the queue
 	host  xmlHost        // the XML host record being read
 	done  []Result       // an XML host record read up to its </host>
+	// held is the last result of a list line, held back until the next
+	// line shows whether a banner line for it follows; hold says there
+	// is one.
+	held Result
+	hold bool
 }
 
 // NewReader returns a Reader of the results in r, a document in format f,
@@ -89,6 +112,10 @@ func NewReader(f Format, r io.Reader) (*Reader, error) {
 // gives an error that every later call returns.
 func (d *Reader) Next() (Result, error) {
 	for d.next == len(d.queue) {
+		if err := d.bad; err != nil {
+			d.bad = nil
+			return Result{}, err
+		}
 		if d.err != nil {
 			return Result{}, d.err
 		}
@@ -100,7 +127,12 @@ func (d *Reader) Next() (Result, error) {
 			err = d.readLine()
 		}
 		if err != nil {
-			return Result{}, err
+			if len(d.queue) == 0 {
+				return Result{}, err
+			}
+			// A held list result came out with the bad line: return
+			// it first, in the order of the input.
+			d.bad = err
 		}
 	}
 	d.next++
@@ -130,6 +162,7 @@ func (d *Reader) readLine() error {
 		} else {
 			d.err = io.EOF
 		}
+		d.release()
 		return nil
 	}
 	d.line++
@@ -145,7 +178,8 @@ func (d *Reader) readLine() error {
 	case FormatPlain:
 		err = d.parsePlain(b)
 	case FormatList:
-		err = d.parseList(b)
+		// A banner's text may end in spaces: only the line end goes.
+		err = d.parseList(b, bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte("\n")), []byte("\r")))
 	case FormatNDJSON:
 		err = d.parseJSON(b)
 	case FormatJSON:
@@ -199,13 +233,21 @@ func (d *Reader) parsePlain(b []byte) error {
 	return nil
 }
 
-// parseList queues the result of "open tcp 80 198.18.0.1 1700000000" or
-// "open tcp 80 2001:db8::1 1700000000". It skips blank lines and "#"
-// comments, such as the header and the trailer.
-func (d *Reader) parseList(b []byte) error {
+// parseList reads one list line, b, trimmed, or raw, with only its end
+// cut off. It holds the result of "open tcp 80 198.18.0.1 1700000000" or
+// "open tcp 80 2001:db8::1 1700000000", after queuing the one held
+// before, since a banner line after it gives its Service. It skips blank
+// lines and "#" comments, such as the header and the trailer.
+func (d *Reader) parseList(b, raw []byte) error {
 	if len(b) == 0 || b[0] == '#' {
 		return nil
 	}
+	if bytes.HasPrefix(b, []byte("banner ")) {
+		return d.parseListBanner(bytes.TrimLeftFunc(raw, unicode.IsSpace))
+	}
+	// No banner line follows the held result: it comes out before
+	// this line's result, or its error.
+	d.release()
 	f := bytes.Fields(b)
 	if len(f) != 5 {
 		return fmt.Errorf("%d fields, want 5: status, protocol, port, address and time", len(f))
@@ -229,7 +271,58 @@ func (d *Reader) parseList(b []byte) error {
 	if err != nil {
 		return err
 	}
-	d.queue = append(d.queue, Result{IP: ip, Port: port, Status: s, Time: t})
+	d.held, d.hold = Result{IP: ip, Port: port, Status: s, Time: t}, true
+	return nil
+}
+
+// release queues the held list result, if there is one.
+func (d *Reader) release() {
+	if d.hold {
+		d.queue = append(d.queue, d.held)
+		d.held, d.hold = Result{}, false
+	}
+}
+
+// parseListBanner reads masscan's banner line, "banner tcp 22 198.18.0.1
+// 1700000000 ssh SSH-2.0-OpenSSH_9.2p1", as appendListBanner writes it,
+// and gives its name and banner to the held result if the line is for
+// its address and port and it has no service yet. Otherwise it skips the
+// line, as it does one without banner text: masscan may write a banner
+// line long after the result it belongs to, or several for one result.
+func (d *Reader) parseListBanner(b []byte) error {
+	f := bytes.SplitN(b, []byte(" "), 7)
+	if len(f) < 6 {
+		return fmt.Errorf("banner line: %d fields, want 7: banner, protocol, port, address, time, service and banner", len(f))
+	}
+	if string(f[1]) != Proto {
+		return fmt.Errorf("protocol %q: only %q is supported", f[1], Proto)
+	}
+	port, err := parsePort(f[2])
+	if err != nil {
+		return err
+	}
+	ip, err := parseAddr(f[3])
+	if err != nil {
+		return err
+	}
+	if _, err := parseUnix(f[4]); err != nil {
+		return err
+	}
+	if len(f) < 7 || !d.hold || d.held.Service != nil || d.held.IP != ip || d.held.Port != port {
+		return nil
+	}
+	banner := keepBanner(unescapeHex(f[6]))
+	if banner == nil {
+		return nil
+	}
+	name := make([]byte, len(f[5]))
+	for i, c := range f[5] {
+		name[i] = listNameByte(c)
+	}
+	if len(name) == 0 {
+		name = []byte(unknownName)
+	}
+	d.held.Service = &ServiceInfo{Name: string(name), Banner: banner}
 	return nil
 }
 
@@ -250,8 +343,10 @@ func (d *Reader) parseJSON(b []byte) error {
 // parseGrepable queues the results of a grepable "Ports:" line, such as
 // "Host: 198.18.0.1 ()\tPorts: 80/open/tcp//http///, 81/closed/tcp/////"
 // or "Host: 2001:db8::1 ()\tPorts: 80/open/tcp//http///", or of none if
-// one entry does not decode. It skips blank lines, "#" comments and
-// "Status:" lines.
+// one entry does not decode. An entry ends at its eighth '/', since no
+// field holds one, so that a version field may hold ", ". Its service
+// and version fields give a Service as grepService reads them. It skips
+// blank lines, "#" comments and "Status:" lines.
 func (d *Reader) parseGrepable(b []byte) error {
 	if len(b) == 0 || b[0] == '#' {
 		return nil
@@ -285,12 +380,18 @@ func (d *Reader) parseGrepable(b []byte) error {
 		suspect = suspect || string(field) == grepSuspect[1:]
 	}
 	n := len(d.queue)
-	for entry := range bytes.SplitSeq(ports, []byte(", ")) {
+	for len(ports) > 0 {
+		var entry []byte
+		entry, ports = grepEntry(ports)
 		// port/state/protocol/owner/service/rpc info/version/
 		f := bytes.Split(entry, []byte("/"))
 		if len(f) != 8 {
 			d.queue = d.queue[:n]
 			return fmt.Errorf("port entry %q: %d fields, want 8", entry, len(f))
+		}
+		if len(f[7]) > 0 {
+			d.queue = d.queue[:n]
+			return fmt.Errorf("port entry %q: %q after the last '/'", entry, f[7])
 		}
 		port, err := parsePort(f[0])
 		if err == nil {
@@ -306,9 +407,33 @@ func (d *Reader) parseGrepable(b []byte) error {
 			d.queue = d.queue[:n]
 			return fmt.Errorf("port entry %q: %w", entry, err)
 		}
-		d.queue = append(d.queue, Result{IP: ip, Port: port, Status: s, Suspect: suspect && s == StatusOpen})
+		d.queue = append(d.queue, Result{IP: ip, Port: port, Status: s, Suspect: suspect && s == StatusOpen,
+			Service: grepService(port, s, f[4], f[6])})
 	}
 	return nil
+}
+
+// grepEntry cuts the first port entry from ports, the entries of a
+// "Ports:" field: up to its seventh '/' and the ", " after it, or, if
+// there is none, up to the next ", ".
+func grepEntry(ports []byte) (entry, rest []byte) {
+	end, slashes := 0, 0
+	for end < len(ports) && slashes < 7 {
+		if ports[end] == '/' {
+			slashes++
+		}
+		end++
+	}
+	if slashes == 7 {
+		if end == len(ports) {
+			return ports, nil
+		}
+		if after, ok := bytes.CutPrefix(ports[end:], []byte(", ")); ok {
+			return ports[:end], after
+		}
+	}
+	entry, rest, _ = bytes.Cut(ports, []byte(", "))
+	return entry, rest
 }
 
 // parsePort parses a decimal TCP port, 0-65535.
@@ -373,11 +498,14 @@ func (e *eofReader) ReadByte() (byte, error) {
 
 // xmlHost is what a Reader has read of an XML <host> record.
 type xmlHost struct {
-	in    bool       // inside <host>
-	ip    netip.Addr // from <address>
-	time  time.Time  // from endtime
-	port  *Result    // the <port> being read; nil outside one
-	ports []Result   // the whole <port> elements read
+	in      bool       // inside <host>
+	ip      netip.Addr // from <address>
+	time    time.Time  // from endtime
+	port    *Result    // the <port> being read; nil outside one
+	ports   []Result   // the whole <port> elements read
+	service bool       // inside the port's <service>
+	cpe     []byte     // the text of the service's <cpe> being read
+	inCPE   bool       // inside that <cpe>
 }
 
 // readXML reads XML tokens until a host record is whole, and queues its
@@ -460,7 +588,7 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 			if err != nil {
 				return fmt.Errorf("<port>: %w", err)
 			}
-			h.port = &Result{Port: port}
+			h.port, h.service, h.inCPE = &Result{Port: port}, false, false
 		case "state":
 			if h.port == nil {
 				return nil // <status> and the like are not about a port
@@ -485,13 +613,51 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 			if tcpReply(h.port.Reason) {
 				h.port.TTL = h.port.ReasonTTL
 			}
-		case "script":
-			if v, _ := attr(t, "id"); h.port != nil && v == suspectScript {
-				h.port.Suspect = true
+		case "service":
+			if h.port == nil {
+				return nil
 			}
+			s, err := xmlService(t)
+			if err != nil {
+				return err
+			}
+			h.port.Service, h.service = s, true
+		case "cpe":
+			if h.service && h.port != nil && h.port.Service != nil {
+				h.cpe, h.inCPE = h.cpe[:0], true
+			}
+		case "script":
+			if h.port == nil {
+				return nil
+			}
+			id, _ := attr(t, "id")
+			out, _ := attr(t, "output")
+			switch id {
+			case suspectScript:
+				h.port.Suspect = true
+			case bannerScript:
+				portService(h.port).Banner = xmlBanner(out)
+			case sslCertScript:
+				s := portService(h.port)
+				if s.TLS == nil {
+					s.TLS = &TLSInfo{}
+				}
+				parseSSLCert(s.TLS, out)
+			}
+		}
+	case xml.CharData:
+		if h.inCPE {
+			h.cpe = append(h.cpe, t...)
 		}
 	case xml.EndElement:
 		switch t.Name.Local {
+		case "cpe":
+			if h.inCPE {
+				h.port.Service.CPE = append(h.port.Service.CPE, string(h.cpe))
+				h.inCPE = false
+			}
+		case "service":
+			h.service = false
 		case "port":
 			if h.port == nil {
 				return nil
@@ -499,8 +665,16 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 			if h.port.Status == StatusInvalid {
 				return fmt.Errorf("<port portid=\"%d\"> without a <state>", h.port.Port)
 			}
+			if s := h.port.Service; s != nil {
+				if s.Name == "" {
+					s.Name = unknownName
+				}
+				if tableOnly(h.port.Port, s) {
+					h.port.Service = nil
+				}
+			}
 			h.ports = append(h.ports, *h.port)
-			h.port = nil
+			h.port, h.service, h.inCPE = nil, false, false
 		case "host":
 			if !h.ip.IsValid() {
 				return errors.New("<host> without an <address>")
@@ -515,6 +689,63 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 		}
 	}
 	return nil
+}
+
+// xmlService returns the service that a <service> element gives: its
+// name, product, version, extrainfo, hostname, ostype and devicetype as
+// they are, tunnel="ssl" as a TLS, method as MethodProbed for "probed"
+// and MethodTable for anything else, and conf, which must be 0 to 10.
+func xmlService(t xml.StartElement) (*ServiceInfo, error) {
+	s := &ServiceInfo{Method: MethodTable}
+	for _, a := range t.Attr {
+		switch a.Name.Local {
+		case "name":
+			s.Name = a.Value
+		case "product":
+			s.Product = a.Value
+		case "version":
+			s.Version = a.Value
+		case "extrainfo":
+			s.ExtraInfo = a.Value
+		case "hostname":
+			s.Hostname = a.Value
+		case "ostype":
+			s.OSType = a.Value
+		case "devicetype":
+			s.DeviceType = a.Value
+		case "tunnel":
+			if a.Value == "ssl" {
+				s.TLS = &TLSInfo{}
+			}
+		case "method":
+			if a.Value == MethodProbed {
+				s.Method = MethodProbed
+			}
+		case "conf":
+			c, err := strconv.ParseUint(a.Value, 10, 8)
+			if err != nil || c > maxConf {
+				return nil, fmt.Errorf("<service conf=%q>: want a number from 0 to %d", a.Value, maxConf)
+			}
+			s.Conf = uint8(c)
+		}
+	}
+	return s, nil
+}
+
+// xmlBanner returns the banner that a banner script's output gives, as
+// appendXMLScripts writes it: without the white space around it, and at
+// most MaxBanner bytes, cut as the encoder cuts it.
+func xmlBanner(out string) []byte {
+	return keepBanner(trimSpace(keepBanner(trimSpace(unescapeHex([]byte(out))))))
+}
+
+// portService returns r's Service, first giving it one, as nmap's XML
+// does for a script without a <service>, if it has none.
+func portService(r *Result) *ServiceInfo {
+	if r.Service == nil {
+		r.Service = &ServiceInfo{Method: MethodTable}
+	}
+	return r.Service
 }
 
 // tcpReply reports whether r is the target's TCP reply, whose TTL is the

@@ -12,8 +12,10 @@ import (
 	"time"
 )
 
-// MaxLineLen is the longest line, in bytes, that an NDJSONReader accepts.
-const MaxLineLen = 64 << 10
+// MaxLineLen is the longest line, in bytes, that an NDJSONReader accepts:
+// room for a result with a service, whose banner of MaxBanner bytes takes
+// up to six times as many, and a certificate's names.
+const MaxLineLen = 1 << 20
 
 // SyntaxError reports a line of input that does not decode to a Result.
 // The NDJSONReader or Reader that returned it goes on with the next line,
@@ -43,7 +45,11 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // "ttl" defaults to 0, "time" to the zero time and "suspect" to false.
 // "reason", if present, must be a word ParseReason takes, and
 // "reason_ttl" (default 0) is read with it only, as the encoders write
-// them. Times are kept in UTC to
+// them. "service", if present and not null, gives a Service: every key
+// of it is optional, "conf" must be 0 to 10, "banner" is read as the
+// encoders write it, one byte per code point up to U+00FF (a code point
+// above gives its UTF-8 bytes), and "tls", if present and not null, gives
+// its TLS. Times are kept in UTC to
 // the second, the precision the encoders write, so that every Result read
 // encodes back to a line that reads as the same Result. A last line without
 // its newline is read too; a Reader, for files that a killed writer may
@@ -95,15 +101,45 @@ func (d *NDJSONReader) Next() (Result, error) {
 // jsonResult is the shape of one NDJSON line; pointers tell missing keys
 // from zero values.
 type jsonResult struct {
-	IP        *string `json:"ip"`
-	Port      *uint16 `json:"port"`
-	Proto     *string `json:"proto"`
-	Status    *string `json:"status"`
-	Reason    *string `json:"reason"`
-	ReasonTTL uint8   `json:"reason_ttl"`
-	TTL       uint8   `json:"ttl"`
-	Time      *string `json:"time"`
-	Suspect   bool    `json:"suspect"`
+	IP        *string      `json:"ip"`
+	Port      *uint16      `json:"port"`
+	Proto     *string      `json:"proto"`
+	Status    *string      `json:"status"`
+	Reason    *string      `json:"reason"`
+	ReasonTTL uint8        `json:"reason_ttl"`
+	TTL       uint8        `json:"ttl"`
+	Time      *string      `json:"time"`
+	Suspect   bool         `json:"suspect"`
+	Service   *jsonService `json:"service"`
+}
+
+// jsonService is the shape of a line's "service" object.
+type jsonService struct {
+	Name       string   `json:"name"`
+	Product    string   `json:"product"`
+	Version    string   `json:"version"`
+	ExtraInfo  string   `json:"extrainfo"`
+	Hostname   string   `json:"hostname"`
+	OSType     string   `json:"ostype"`
+	DeviceType string   `json:"devicetype"`
+	CPE        []string `json:"cpe"`
+	Method     string   `json:"method"`
+	Conf       uint8    `json:"conf"`
+	Banner     string   `json:"banner"`
+	TLS        *jsonTLS `json:"tls"`
+}
+
+// jsonTLS is the shape of a service's "tls" object.
+type jsonTLS struct {
+	Version   string   `json:"version"`
+	Cipher    string   `json:"cipher"`
+	ALPN      string   `json:"alpn"`
+	Subject   string   `json:"subject"`
+	Issuer    string   `json:"issuer"`
+	SANs      []string `json:"sans"`
+	NotBefore *string  `json:"not_before"`
+	NotAfter  *string  `json:"not_after"`
+	SHA256    string   `json:"sha256"`
 }
 
 // errMissing is wrapped by the error for a line without a required key.
@@ -143,16 +179,64 @@ func parseNDJSON(line []byte) (Result, error) {
 		}
 		r.ReasonTTL = j.ReasonTTL
 	}
-	if j.Time != nil {
-		t, err := time.Parse(time.RFC3339, *j.Time)
-		if err != nil {
-			return Result{}, fmt.Errorf("time: %w", err)
+	if r.Time, err = parseJSONTime("time", j.Time); err != nil {
+		return Result{}, err
+	}
+	if j.Service != nil {
+		if r.Service, err = j.Service.service(); err != nil {
+			return Result{}, fmt.Errorf("service: %w", err)
 		}
-		t = t.UTC().Truncate(time.Second)
-		if y := t.Year(); y < 0 || y > 9999 {
-			return Result{}, fmt.Errorf("time %q: year %d in UTC is out of range 0-9999", *j.Time, y)
-		}
-		r.Time = t
 	}
 	return r, nil
+}
+
+// parseJSONTime parses the RFC 3339 time of key into UTC to the second;
+// nil gives the zero Time.
+func parseJSONTime(key string, s *string) (time.Time, error) {
+	if s == nil {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, *s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", key, err)
+	}
+	t = t.UTC().Truncate(time.Second)
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%s %q: year %d in UTC is out of range 0-9999", key, *s, y)
+	}
+	return t, nil
+}
+
+// service returns the ServiceInfo that j holds.
+func (j *jsonService) service() (*ServiceInfo, error) {
+	if j.Conf > maxConf {
+		return nil, fmt.Errorf("conf %d: want 0 to %d", j.Conf, maxConf)
+	}
+	s := &ServiceInfo{
+		Name: j.Name, Product: j.Product, Version: j.Version, ExtraInfo: j.ExtraInfo,
+		Hostname: j.Hostname, OSType: j.OSType, DeviceType: j.DeviceType,
+		CPE: nonEmpty(j.CPE), Method: j.Method, Conf: j.Conf, Banner: keepBanner(latin1Bytes(j.Banner)),
+	}
+	if t := j.TLS; t != nil {
+		s.TLS = &TLSInfo{
+			Version: t.Version, Cipher: t.Cipher, ALPN: t.ALPN, Subject: t.Subject, Issuer: t.Issuer,
+			SANs: nonEmpty(t.SANs), SHA256: t.SHA256,
+		}
+		var err error
+		if s.TLS.NotBefore, err = parseJSONTime("tls not_before", t.NotBefore); err != nil {
+			return nil, err
+		}
+		if s.TLS.NotAfter, err = parseJSONTime("tls not_after", t.NotAfter); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// nonEmpty returns vs, or nil if it is empty.
+func nonEmpty(vs []string) []string {
+	if len(vs) == 0 {
+		return nil
+	}
+	return vs
 }

@@ -52,6 +52,8 @@ func TestNDJSONReaderLenient(t *testing.T) {
 	suspect.Suspect = true
 	want6 := want
 	want6.IP = netip.MustParseAddr("2001:db8::1")
+	withService := want
+	withService.Service = &ServiceInfo{TLS: &TLSInfo{}}
 	tests := []struct {
 		name  string
 		input string
@@ -62,7 +64,8 @@ func TestNDJSONReaderLenient(t *testing.T) {
 		{"no final newline", `{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{want}},
 		{"CRLF and blank lines", "\r\n" + `{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","ttl":64,"time":"2026-01-02T15:04:05Z"}` + "\r\n\r\n", []Result{want}},
 		{"keys in another order, spaces", ` { "time" : "2026-01-02T15:04:05Z", "status":"open", "ttl":64, "port":80, "ip":"198.18.0.1" } `, []Result{want}},
-		{"unknown keys", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z","service":"http","banner":{"x":[1,2]}}`, []Result{want}},
+		{"unknown keys", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z","app":"http","banner":{"x":[1,2]},"service":{"x":1,"tls":{"y":[2]}}}`, []Result{withService}},
+		{"service null", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":64,"time":"2026-01-02T15:04:05Z","service":null}`, []Result{want}},
 		{"reason", `{"ip":"198.18.0.1","port":80,"status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{withReason}},
 		{"suspect", `{"ip":"198.18.0.1","port":80,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","suspect":true}`, []Result{suspect}},
 		{"suspect false", `{"ip":"198.18.0.1","port":80,"status":"open","suspect":false,"reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z"}`, []Result{withReason}},
@@ -88,11 +91,13 @@ func TestNDJSONReaderLenient(t *testing.T) {
 }
 
 // sameResult reports whether a and b are the same result, comparing times
-// with Equal.
+// with Equal and services with sameService.
 func sameResult(a, b Result) bool {
 	at, bt := a.Time, b.Time
+	as, bs := a.Service, b.Service
 	a.Time, b.Time = time.Time{}, time.Time{}
-	return a == b && at.Equal(bt)
+	a.Service, b.Service = nil, nil
+	return a == b && at.Equal(bt) && sameService(as, bs)
 }
 
 func TestNDJSONReaderErrors(t *testing.T) {
@@ -121,6 +126,13 @@ func TestNDJSONReaderErrors(t *testing.T) {
 		{"ttl too big", `{"ip":"198.18.0.1","port":80,"status":"open","ttl":256}`, "cannot unmarshal number 256"},
 		{"bad time", `{"ip":"198.18.0.1","port":80,"status":"open","time":"1700000000"}`, "time: parsing time"},
 		{"year out of range in UTC", `{"ip":"198.18.0.1","port":80,"status":"open","time":"0000-01-01T00:00:00+01:00"}`, "year -1 in UTC is out of range"},
+		{"service a string", `{"ip":"198.18.0.1","port":80,"status":"open","service":"http"}`, "cannot unmarshal string into Go struct field jsonResult.service"},
+		{"conf above 10", `{"ip":"198.18.0.1","port":80,"status":"open","service":{"name":"http","conf":11}}`, "service: conf 11: want 0 to 10"},
+		{"conf too big", `{"ip":"198.18.0.1","port":80,"status":"open","service":{"conf":256}}`, "cannot unmarshal number 256"},
+		{"cpe a string", `{"ip":"198.18.0.1","port":80,"status":"open","service":{"cpe":"cpe:/a:x"}}`, "cannot unmarshal string"},
+		{"banner bytes", `{"ip":"198.18.0.1","port":80,"status":"open","service":{"banner":[0,1]}}`, "cannot unmarshal array"},
+		{"bad not_after", `{"ip":"198.18.0.1","port":443,"status":"open","service":{"tls":{"not_after":"2027-01-01"}}}`, "service: tls not_after: parsing time"},
+		{"not_before out of range", `{"ip":"198.18.0.1","port":443,"status":"open","service":{"tls":{"not_before":"0000-01-01T00:00:00+01:00"}}}`, `service: tls not_before "0000-01-01T00:00:00+01:00": year -1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,6 +217,7 @@ func TestNDJSONReaderReadErrors(t *testing.T) {
 // result. More seeds are in testdata/fuzz/FuzzNDJSON.
 func FuzzNDJSON(f *testing.F) {
 	f.Add([]byte(encode(f, FormatNDJSON, testMeta, testResults)))
+	f.Add([]byte(encode(f, FormatNDJSON, testMeta, serviceResults)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := NewNDJSONReader(bytes.NewReader(data))
 		for range bytes.Count(data, []byte("\n")) + 1 {

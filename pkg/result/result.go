@@ -111,6 +111,11 @@ type Result struct {
 	// field on the host's line (for open ports only); plain and list
 	// have no place for it. False means not marked.
 	Suspect bool
+	// Service, if not nil, is what a follow-up connection (--banners)
+	// learned of an open port. Each format writes what it has a place
+	// for (see Format); nil writes exactly what a result without one
+	// always has. Encoders only read it, so results may share one.
+	Service *ServiceInfo
 }
 
 // check returns an error if r cannot be encoded: its IP is not one
