@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/trawlscan/trawl/internal/cli.version=$(VERSION)
 BIN      := bin
 PKGS     := ./...
 # System packages the build and the tests need (Debian names).
-DEB_PKGS := libpcap-dev nftables iproute2 nmap libxml2-utils python3 time
+DEB_PKGS := libpcap-dev nftables iproute2 nmap libxml2-utils python3 time openssh-server nginx-light redis-server vsftpd exim4-daemon-light openssl
 FUZZTIME ?= 20s
 
 .PHONY: help build deps test lint fuzz demo bench image clean
