@@ -177,6 +177,12 @@ type Config struct {
 	// Timeout is how long one connection may take for Connect before the
 	// port counts as filtered; zero means one second.
 	Timeout time.Duration
+
+	// Services, if not nil, learns what serves each open port (--banners)
+	// while the scan runs; see Services. Open results then reach Run's
+	// out once their port has been probed, with result.Result.Service
+	// set.
+	Services *Services
 }
 
 // ConfigError is a Config that cannot be scanned. Nothing has been sent.
@@ -258,6 +264,16 @@ type Plan struct {
 	// every port: unless Config.NoSuspectCheck, when it probes each host
 	// on SuspectSample ports or more on average.
 	SuspectCheck bool
+	// ServiceProbes names the probe database that Config.Services uses,
+	// as New loaded it: its path, or "builtin" when ServiceProbesMissing
+	// says that DefaultServiceProbes was not found. ServiceMatches counts
+	// its match and softmatch lines, and ServiceSkipped those that use
+	// PCRE that Go's regexp cannot express, which never match. All are
+	// zero without Config.Services, and before New.
+	ServiceProbes        string
+	ServiceProbesMissing bool
+	ServiceMatches       int
+	ServiceSkipped       int
 }
 
 // Prepare checks cfg and returns the plan that New would follow, opening
@@ -298,6 +314,9 @@ func plan(cfg *Config) (Plan, error) {
 		return Plan{}, configErrorf("Shard", "%d/%d: want I/N with 1 <= I <= N", cfg.Shard.Index, cfg.Shard.Count)
 	case cfg.Shard.Count > 1 && !cfg.FixedSeed:
 		return Plan{}, configErrorf("Seed", "shard %v needs a fixed seed, so that every shard probes in the same order", cfg.Shard)
+	}
+	if err := checkServices(cfg.Services); err != nil {
+		return Plan{}, err
 	}
 	blocks := cfg.Blocklist
 	if !cfg.NoDefaultBlocklist {

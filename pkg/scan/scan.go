@@ -55,6 +55,9 @@ type Progress struct {
 	// goes. AnswerRatio is the share of probes answered that the rate
 	// controller judged last, 0 to 1, and 0 without Config.RateAuto.
 	Rate, AnswerRatio float64
+	// Services counts the open ports that Config.Services has probed,
+	// and ServicesNamed those of them that a match line named.
+	Services, ServicesNamed uint64
 }
 
 // RatePoint is the rate of a raw scan at one moment.
@@ -87,7 +90,8 @@ type runner interface {
 type Scan struct {
 	plan Plan
 	r    runner
-	sus  *suspects // nil without the suspect check
+	sus  *suspects     // nil without the suspect check
+	svc  *serviceStage // nil without Config.Services
 	ran  atomic.Bool
 }
 
@@ -101,6 +105,9 @@ func New(cfg Config) (*Scan, error) {
 		return nil, err
 	}
 	s := &Scan{plan: p}
+	if s.svc, err = openServices(&cfg, &s.plan); err != nil {
+		return nil, err
+	}
 	inner := s.checkSuspects(cfg)
 	var fallback error // why not raw, with Auto
 	if cfg.Method != Connect {
@@ -129,6 +136,9 @@ func New(cfg Config) (*Scan, error) {
 // suspect check (Plan.SuspectCheck), a host's open results wait from its
 // first SYN-ACK until the check has decided on the host, and those still
 // waiting when the scan ends are passed on, unmarked, before Run returns.
+// With Config.Services, each open result waits for its port's follow-up
+// probe, and Run returns once every one is done; out is then called from
+// the stage's goroutines, but never twice at once.
 // It returns nil when every probe is answered or the wait
 // after the last one has passed. If ctx is cancelled it stops sending,
 // reads late replies for a moment and returns ctx.Err(); Resume then says
@@ -141,6 +151,20 @@ func (s *Scan) Run(ctx context.Context, out func(result.Result)) error {
 	if out == nil {
 		out = func(result.Result) {}
 	}
+	if s.svc != nil {
+		err := s.runSuspects(ctx, s.svc.start(ctx, out))
+		s.svc.finish()
+		if err == nil {
+			err = ctx.Err() // stopped while services were probed
+		}
+		return err
+	}
+	return s.runSuspects(ctx, out)
+}
+
+// runSuspects runs the scanner, through the suspect check if the scan
+// has one.
+func (s *Scan) runSuspects(ctx context.Context, out func(result.Result)) error {
 	if s.sus == nil {
 		return s.r.Run(ctx, out)
 	}
@@ -158,6 +182,9 @@ func (s *Scan) Progress() Progress {
 	p := s.r.progress()
 	if s.sus != nil {
 		p.Suspect, p.SuspectPorts = s.sus.marked.Load(), s.sus.markedPorts.Load()
+	}
+	if s.svc != nil {
+		p.Services, p.ServicesNamed = s.svc.done.Load(), s.svc.named.Load()
 	}
 	return p
 }
@@ -177,11 +204,15 @@ func (s *Scan) RateHistory() []RatePoint { return s.r.rateHistory() }
 // seed) must start from to probe everything this one has not: every
 // probe before it has been sent once, and, for Connect, its result passed
 // to out. It is End once the first pass is done. While Run runs, it is
-// also no later than any open result that the suspect check holds back.
+// also no later than any open result that the suspect check or the
+// service stage holds back.
 func (s *Scan) Resume() uint64 {
 	r := s.r.Resume()
 	if s.sus != nil {
 		r = min(r, s.sus.resume())
+	}
+	if s.svc != nil {
+		r = min(r, s.svc.resume())
 	}
 	return r
 }

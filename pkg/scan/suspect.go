@@ -191,10 +191,7 @@ func (s *suspects) check(r result.Result) {
 
 // hold keeps the open result r of the undecided host ip.
 func (s *suspects) hold(ip target.Addr, r result.Result) {
-	var pos uint64
-	if i, ok := s.space.Lookup(ip, r.Port); ok {
-		pos = s.perm.Pos(i)
-	}
+	pos := position(s.space, s.perm, r)
 	var nanos int64 // 0 stands for the zero Time
 	if !r.Time.IsZero() {
 		nanos = r.Time.UnixNano()
