@@ -22,6 +22,9 @@ var outputFlags = map[string]string{
 	"-iL": "--input-list",
 }
 
+// aliasFlags are nmap's spellings of trawl's flags.
+var aliasFlags = map[string]string{"-sV": "--banners"}
+
 // ignoredFlags are nmap and masscan options that name what trawl always
 // does: a SYN scan, with no host discovery and no DNS.
 var ignoredFlags = map[string]bool{"-sS": true, "-Pn": true, "-n": true}
@@ -37,6 +40,10 @@ func normalize(args []string) []string {
 			return append(out, args[i:]...)
 		}
 		if ignoredFlags[a] {
+			continue
+		}
+		if long, ok := aliasFlags[a]; ok {
+			out = append(out, long)
 			continue
 		}
 		if len(a) >= 3 {

@@ -58,6 +58,10 @@ func TestBadInput(t *testing.T) {
 		{"bad source address", []string{"-p", "80", "--source-ip", "198.19.0.256", "198.18.0.1"}, "198.19.0.256"},
 		{"source port too big", []string{"-p", "80", "--source-port", "70000", "198.18.0.1"}, "70000"},
 		{"two send paths", []string{"-p", "80", "--send-eth", "--send-ip", "198.18.0.1"}, "--send-ip"},
+		{"banner option without --banners", []string{"-p", "80", "--banner-concurrency", "5", "198.18.0.1"}, "--banners"},
+		{"negative banner concurrency", []string{"-p", "80", "-sV", "--banner-concurrency", "-1", "198.18.0.1"}, "--banner-concurrency"},
+		{"bad banner timeout", []string{"-p", "80", "--banners", "--banner-timeout", "soon", "198.18.0.1"}, "soon"},
+		{"missing service probes", []string{"-p", "80", "--banners", "--service-probes", "/nonexistent/probes", "198.18.0.1"}, "/nonexistent/probes"},
 		{"portable and raw", []string{"-p", "80", "--send-portable", "--send-ip", "198.18.0.1"}, "--send-portable"},
 		{"auto rate misspelt", []string{"-p", "80", "--rate", "autox", "198.18.0.1"}, "autox"},
 		{"auto rate's most zero", []string{"-p", "80", "--rate", "auto:0", "198.18.0.1"}, "auto:0"},
@@ -105,6 +109,7 @@ func TestNormalize(t *testing.T) {
 		{[]string{"-oLlist.txt", "-oJ=x.json"}, []string{"--output-list=list.txt", "--output-json=x.json"}},
 		{[]string{"-iL", "-", "-sS", "-Pn", "-n"}, []string{"--input-list=-"}},
 		{[]string{"-oD"}, []string{"--output-ndjson"}},
+		{[]string{"-sV", "-p", "22"}, []string{"--banners", "-p", "22"}},
 		{[]string{"--", "-oX", "x"}, []string{"--", "-oX", "x"}},
 	}
 	for _, tt := range tests {

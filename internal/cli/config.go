@@ -86,6 +86,9 @@ func buildConfig(o *options, stdin io.Reader) (scan.Config, error) {
 	if o.resume != "" {
 		cfg.Resume = o.resumeFrom
 	}
+	if o.banners {
+		cfg.Services = &scan.Services{Probes: o.probesFile, Concurrency: o.bannerConc, Timeout: o.bannerWait}
+	}
 	switch {
 	case o.connect:
 		cfg.Method = scan.Connect
@@ -104,6 +107,7 @@ var flagFor = map[string]string{
 	"Ports": "-p", "Rate": "--rate", "Retries": "--retries", "Wait": "--wait", "Senders": "--senders",
 	"Shard": "--shard", "Seed": "--seed", "Resume": "--resume", "Source": "--source-ip",
 	"Interface": "--interface", "Concurrency": "--concurrency", "Timeout": "--timeout",
+	"Services.Concurrency": "--banner-concurrency", "Services.Timeout": "--banner-timeout", "Services.Probes": "--service-probes",
 }
 
 // openError words an error of scan.New for the command line: a bad

@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/trawlscan/trawl/internal/banner"
 	"github.com/trawlscan/trawl/pkg/result"
+	"github.com/trawlscan/trawl/pkg/scan"
 )
 
 // options are the parsed command line.
@@ -50,6 +52,10 @@ type options struct {
 	resumeFile   string
 	concurrency  int
 	timeout      time.Duration
+	banners      bool
+	bannerConc   int
+	bannerWait   time.Duration
+	probesFile   string
 	rest         []string
 
 	// Set by resumeOptions, not by flags.
@@ -67,6 +73,7 @@ var flagGroups = []struct {
 	{"Outputs", []string{"output-list", "output-json", "output-ndjson", "output-xml", "output-grepable", "show", "drop-suspect", "metadata-file", "quiet", "status-json"}},
 	{"Distributed and resumed scans", []string{"shard", "shards", "seed", "resume", "resume-file"}},
 	{"Network", []string{"interface", "source-ip", "source-port", "send-eth", "send-ip", "send-portable"}},
+	{"Services (what answers an open port)", []string{"banners", "banner-concurrency", "banner-timeout", "service-probes"}},
 	{"Unprivileged (connect) scans", []string{"connect", "concurrency", "timeout"}},
 	{"Information", []string{"dry-run", "help", "version"}},
 }
@@ -74,7 +81,7 @@ var flagGroups = []struct {
 // parseArgs parses args into options. Positional arguments are in
 // opts.rest.
 func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error) {
-	o := &options{wait: 2 * time.Second, timeout: time.Second}
+	o := &options{wait: 2 * time.Second, timeout: time.Second, bannerWait: banner.DefaultTotal}
 	fs := pflag.NewFlagSet("trawl", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -127,6 +134,11 @@ func parseArgs(args []string, stderr io.Writer) (*options, *pflag.FlagSet, error
 	fs.IntVar(&o.concurrency, "concurrency", 0, "connect() scans: connections in flight (default: from the file limit)")
 	fs.Var(waitValue{&o.timeout}, "timeout", "connect() scans: timeout per connection")
 
+	fs.BoolVar(&o.banners, "banners", false, "connect again to each open port and name its service from the server's greeting, its answers to nmap's probes and its TLS certificate, as nmap -sV does; also -sV")
+	fs.IntVar(&o.bannerConc, "banner-concurrency", 0, "--banners: open ports probed at once (default 256, less if the file limit is low)")
+	fs.Var(waitValue{&o.bannerWait}, "banner-timeout", "--banners: the most time spent on one port")
+	fs.StringVar(&o.probesFile, "service-probes", "", "--banners: nmap's probe database to use (default "+scan.DefaultServiceProbes+", else a small built-in set)")
+
 	fs.BoolVar(&o.dryRun, "dry-run", false, "send nothing: print the plan (probes, send path, time at the rate) as JSON and exit")
 	fs.BoolVar(&o.dryRun, "dryrun", false, "same as --dry-run (ZMap's spelling)")
 	_ = fs.MarkHidden("dryrun")
@@ -152,6 +164,8 @@ func check(o *options) error {
 		return fmt.Errorf("--shards %d: must be 1 or more", o.shards)
 	case btoi(o.sendEth)+btoi(o.sendIP)+btoi(o.sendPortable) > 1:
 		return fmt.Errorf("--send-eth, --send-ip and --send-portable: give one of them")
+	case !o.banners && (o.bannerConc != 0 || o.bannerWait != banner.DefaultTotal || o.probesFile != ""):
+		return fmt.Errorf("--banner-concurrency, --banner-timeout and --service-probes need --banners")
 	case o.connect && (o.sendEth || o.sendIP || o.sendPortable):
 		return fmt.Errorf("--connect with --send-eth, --send-ip or --send-portable: a connect() scan sends no raw packets")
 	}

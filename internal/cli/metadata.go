@@ -55,6 +55,13 @@ type metadata struct {
 	// raw scan: set, achieved, and the answer ratio judged.
 	RateAuto    bool        `json:"rate_auto"`
 	RateHistory []ratePoint `json:"rate_history"`
+	// ServiceProbes is the probe database --banners used (a path, or
+	// "builtin"), null without --banners; ServiceMatches and
+	// ServiceSkipped count its match lines and those Go could not
+	// compile.
+	ServiceProbes  *string `json:"service_probes"`
+	ServiceMatches int     `json:"service_matches"`
+	ServiceSkipped int     `json:"service_skipped"`
 
 	// The summary's counters.
 	Sent         uint64 `json:"sent"`
@@ -70,8 +77,12 @@ type metadata struct {
 	NotSent      uint64 `json:"not_sent"`
 	SuspectHosts uint64 `json:"suspect_hosts"`
 	SuspectPorts uint64 `json:"suspect_ports"`
-	Excluded     uint64 `json:"excluded"`
-	Blocklisted  uint64 `json:"blocklisted"`
+	// Services counts the open ports --banners probed, and
+	// ServicesNamed those a match line named.
+	Services      uint64 `json:"services"`
+	ServicesNamed uint64 `json:"services_named"`
+	Excluded      uint64 `json:"excluded"`
+	Blocklisted   uint64 `json:"blocklisted"`
 	// Results counts the results written to the outputs.
 	Results uint64 `json:"results"`
 
@@ -213,6 +224,9 @@ func (r *record) document(code int, err error) metadata {
 		}
 		d.Hosts, d.Probes, d.Excluded, d.Blocklisted = p.Space.Hosts(), p.End-p.Start, p.Excluded, p.Blocklisted
 		d.SuspectCheck = p.SuspectCheck
+		if p.ServiceProbes != "" {
+			d.ServiceProbes, d.ServiceMatches, d.ServiceSkipped = &p.ServiceProbes, p.ServiceMatches, p.ServiceSkipped
+		}
 		if p.Rate > 0 {
 			d.Rate = &p.Rate
 		}
@@ -224,6 +238,7 @@ func (r *record) document(code int, err error) metadata {
 	d.Sent, d.Replies, d.Open, d.Closed, d.Filtered, d.Unreachable = f.Sent, f.Replies, f.Open, f.Closed, f.Filtered, f.Unreachable
 	d.Unanswered, d.Invalid, d.Late, d.CaptureDrops, d.NotSent = unanswered(f), f.Invalid, f.Late, f.Dropped, f.Failed
 	d.SuspectHosts, d.SuspectPorts, d.Results = f.Suspect, f.SuspectPorts, r.found
+	d.Services, d.ServicesNamed = f.Services, f.ServicesNamed
 	return d
 }
 

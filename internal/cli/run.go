@@ -36,6 +36,9 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 	if p.Method == scan.Connect && p.Fallback != nil {
 		fmt.Fprintf(stderr, "trawl: raw SYN scan not permitted (%v); falling back to a connect() scan\n", p.Fallback)
 	}
+	if p.ServiceProbesMissing {
+		fmt.Fprintf(stderr, "trawl: %s not found (Debian's nmap-common installs it): naming services with a small built-in probe set\n", scan.DefaultServiceProbes)
+	}
 	meta := result.Meta{
 		Version: version, Args: strings.Join(append([]string{"trawl"}, args...), " "), Start: time.Now(),
 		Ports: p.Space.Ports().String(), NumServices: p.Space.Ports().Len(), NumHosts: int(min(p.Space.Hosts(), 1<<31-1)),
@@ -157,6 +160,9 @@ func summary(p scan.Progress, blocklisted uint64, d time.Duration, finished bool
 			hosts = "host"
 		}
 		s += fmt.Sprintf(", %d suspect %s answering nearly every port (%d of the open)", p.Suspect, hosts, p.SuspectPorts)
+	}
+	if p.Services > 0 {
+		s += fmt.Sprintf(", %d services probed (%d named)", p.Services, p.ServicesNamed)
 	}
 	if p.Late > 0 {
 		s += fmt.Sprintf(", %d late (after --wait, not reported)", p.Late)
