@@ -39,9 +39,15 @@
 #           Prints the rate over time (every 2 s) and plots it, from each
 #           run's --metadata-file rate_history, to bench-DATE-rate.svg
 #           (scripts/bench/rateplot.py, which also defines the figures)
+#   banners trawl --banners against nmap -sS -sV -T4 (issue 15) on the lab's
+#           real servers (OpenSSH, nginx with and without TLS, Redis, vsftpd,
+#           Exim), their /29 x 1-1024,6379, and trawl without --banners,
+#           BANNER_ROUNDS (3) interleaved rounds, medians; how many of the
+#           ports nmap names trawl names the same (go test -bench
+#           BenchmarkBanners ./internal/e2e, which starts its own lab)
 #
 # With no SCENARIO it runs them all, then prints one PASS/FAIL line per target
-# of issues 5, 14 and 16, and writes every figure to bench-DATE.json and a plot of
+# of issues 5, 14, 15 and 16, and writes every figure to bench-DATE.json and a plot of
 # the rounds to bench-DATE.svg, in BENCH_OUT (default: the current directory).
 # Every packet goes into the lab's namespaces (198.18.0.0/16 from 198.19.0.1)
 # or to the scan namespace's own loopback; the lab is torn down on any exit.
@@ -91,7 +97,8 @@ readonly AUTO_STEPS=(50000 20000 80000) AUTO_STEP_S=10
 readonly AUTO_FIXED=200000
 readonly AUTO_ROUNDS=${AUTO_ROUNDS:-2}
 readonly AUTO_SKIP=5 # seconds of start-up left out of the send phase
-readonly ALL_SCENARIOS=(1 2 3 ceiling 4 5 6 v6 mem go claims auto)
+readonly BANNER_ROUNDS=${BANNER_ROUNDS:-3}
+readonly ALL_SCENARIOS=(1 2 3 ceiling 4 5 6 v6 mem go claims auto banners)
 BENCH_OUT=$(realpath -m "${BENCH_OUT:-$PWD}")
 readonly BENCH_OUT
 
@@ -115,6 +122,7 @@ declare -A RAN BEST CEIL
 # AUTO[KEY.FIGURE]: scenario auto's figures of run KEY (rateplot.py stats).
 declare -A AUTO
 GO_NS="" GO_ALLOCS=""
+BN_OPEN="" BN_NAME="" BN_PRODUCT=""
 
 die() {
 	echo "bench.sh: $*" >&2
@@ -766,6 +774,31 @@ scenario_go() {
 	RAN[go]=1
 }
 
+# bench_metric LINE UNIT prints the value that a go test -bench LINE gives
+# for UNIT.
+bench_metric() {
+	awk -v u="$2" '{ for (i = 2; i <= NF; i++) if ($i == u) print $(i - 1) }' <<<"$1"
+}
+
+scenario_banners() {
+	echo "== banners. trawl --banners against nmap -sS -sV -T4 on the lab's real servers (OpenSSH, nginx, nginx with TLS,"
+	echo "   Redis, vsftpd, Exim): their /29 x 1-1024,6379, and trawl without --banners, $BANNER_ROUNDS interleaved rounds, medians"
+	echo "   go test -run '^\$' -bench BenchmarkBanners -benchtime ${BANNER_ROUNDS}x ./internal/e2e/ (its own lab)"
+	local out line
+	out=$(cd "$REPO" && "$GO" test -run '^$' -bench '^BenchmarkBanners$' -benchtime "${BANNER_ROUNDS}x" ./internal/e2e/ 2>&1) ||
+		die "go test -bench BenchmarkBanners failed: $out"
+	line=$(grep '^BenchmarkBanners' <<<"$out") || die "no BenchmarkBanners line (skipped?): $out"
+	LABEL[bn.trawl]="trawl --banners" WALL[bn.trawl]=$(bench_metric "$line" trawl-banners-s)
+	LABEL[bn.plain]="trawl" WALL[bn.plain]=$(bench_metric "$line" trawl-s)
+	LABEL[bn.nmap]="nmap -sS -sV -T4" WALL[bn.nmap]=$(bench_metric "$line" nmap-sV-s)
+	BN_OPEN=$(printf %.0f "$(bench_metric "$line" open-ports)") BN_NAME=$(bench_metric "$line" name-agree-%) BN_PRODUCT=$(bench_metric "$line" product-agree-%)
+	NOTE[bn.trawl]="names agree on $BN_NAME% of nmap's $BN_OPEN open ports, products on $BN_PRODUCT%"
+	printf '  %-24s %8s s\n' "${LABEL[bn.plain]}" "${WALL[bn.plain]}" "${LABEL[bn.trawl]}" "${WALL[bn.trawl]}" "${LABEL[bn.nmap]}" "${WALL[bn.nmap]}"
+	echo "   trawl --banners / nmap -sV: $(calc "${WALL[bn.trawl]} / ${WALL[bn.nmap]}") x; ${NOTE[bn.trawl]}"
+	grep -E '^\s+services_bench_test.go' <<<"$out" | sed 's/^ */   disagree: /' || true
+	RAN[banners]=1
+}
+
 # claim KEY prints "wall s, RSS MiB" for KEY, or why there is none.
 claim() {
 	if [[ -n ${1:-} && -n ${WALL[$1]:-} ]]; then
@@ -1041,11 +1074,11 @@ verdict() {
 	if (($1)); then echo "PASS  ${*:2}"; else echo "FAIL  ${*:2}"; fi
 }
 
-# targets prints one line per target of issues 5, 14 and 16, from the
+# targets prints one line per target of issues 5, 14, 15 and 16, from the
 # measured numbers.
 targets() {
 	local t n z ok key
-	echo "== targets (issues 5, 14 and 16)"
+	echo "== targets (issues 5, 14, 15 and 16)"
 	if [[ -n ${RAN[1]:-} ]]; then
 		t=s1.trawl n=s1.nmap ok=1
 		recall_ok $t 1 1 || ok=0
@@ -1131,6 +1164,11 @@ targets() {
 		holds "${RSS[sm.500k]} <= 64 && ${RATE[sm.500k]} > 0" || ok=0
 		verdict $ok "any space in bounded memory: peak RSS ${RSS[sm.500k]} MiB at --rate 500k --retries 2 over /15 x 1-65535 (want <= 64), ${RSS[sm.fast]} MiB unthrottled at ${RATE[sm.fast]}/s"
 	else echo "----  memory bound: not run (scenario mem)"; fi
+	if [[ -n ${RAN[banners]:-} ]]; then
+		ok=1
+		holds "${WALL[bn.trawl]} <= 0.2 * ${WALL[bn.nmap]} && $BN_NAME >= 90" || ok=0
+		verdict $ok "--banners on the lab's servers: ${WALL[bn.trawl]} s = $(calc "${WALL[bn.trawl]} / ${WALL[bn.nmap]}") x nmap -sV's ${WALL[bn.nmap]} s (want <= 0.2; ${WALL[bn.plain]} s without --banners); service names agree on $BN_NAME% of nmap's open ports (want >= 90), products on $BN_PRODUCT%"
+	else echo "----  --banners: not run (scenario banners)"; fi
 	if [[ -n ${RAN[auto]:-} ]]; then
 		auto_targets
 	else echo "----  --rate auto: not run (scenario auto)"; fi

@@ -29,7 +29,7 @@ var trawlBin struct {
 }
 
 // binary builds trawl once per test process.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	trawlBin.once.Do(func() {
 		dir, err := os.MkdirTemp("", "trawl-e2e")

@@ -229,7 +229,7 @@ func interruptAndResume(t *testing.T, sig syscall.Signal) {
 }
 
 // readOutput reads every result in an output file of format f.
-func readOutput(t *testing.T, f result.Format, path string) []result.Result {
+func readOutput(t testing.TB, f result.Format, path string) []result.Result {
 	t.Helper()
 	file, err := os.Open(path)
 	if err != nil {
