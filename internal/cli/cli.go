@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // the scan can be resumed.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "merge" {
+		loadServiceNames(stderr)
 		return runMerge(args[1:], stdout, stderr)
 	}
 	opts, fs, err := parseArgs(args, stderr)
@@ -54,6 +56,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "trawl %s\n", version)
 		return exitOK
 	}
+	loadServiceNames(stderr)
 	opts.stateArgs = args
 	rec := newRecord(opts.metadataFile, args)
 	if opts.resume != "" {
@@ -155,4 +158,14 @@ var formatFor = map[string]result.Format{
 func elapsed(d time.Duration) string {
 	s := int(d.Round(time.Second).Seconds())
 	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// loadServiceNames makes the outputs name open ports from nmap's own table
+// (nmap-services), as nmap does without -sV, when nmap-common installed
+// it; otherwise a built-in table of well-known ports names them.
+func loadServiceNames(stderr io.Writer) {
+	err := result.LoadServicesFile(result.ServicesPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "trawl: warning: %v; naming ports from a built-in table of well-known ones\n", err)
+	}
 }

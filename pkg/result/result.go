@@ -149,14 +149,19 @@ func checkAddr(ip netip.Addr) error {
 }
 
 // Service returns nmap's name for the TCP service usually found on port, such
-// as "http" for 80, from a small built-in table of well-known ports; it
-// returns "" for a port not in the table.
+// as "http" for 80: from the nmap-services table that LoadServices loaded,
+// else from a small built-in table of well-known ports. It returns "" for
+// a port not in the table.
 func Service(port uint16) string {
-	i, ok := slices.BinarySearchFunc(services, port, func(s service, p uint16) int { return cmp.Compare(s.port, p) })
+	table := services
+	if t := loaded.Load(); t != nil {
+		table = *t
+	}
+	i, ok := slices.BinarySearchFunc(table, port, func(s service, p uint16) int { return cmp.Compare(s.port, p) })
 	if !ok {
 		return ""
 	}
-	return services[i].name
+	return table[i].name
 }
 
 // service is a row of the table Service reads.
@@ -166,7 +171,8 @@ type service struct {
 }
 
 // services holds nmap's names (from its nmap-services file) for the TCP
-// ports trawl names, sorted by port for Service's binary search.
+// ports trawl names without LoadServices, sorted by port for Service's
+// binary search.
 var services = []service{
 	{21, "ftp"},
 	{22, "ssh"},
