@@ -69,6 +69,18 @@
 // after about 5-10 of its probes, when 5 did not answer SYN-ACK.
 // Config.NoSuspectCheck turns the check off.
 //
+// # What is on the port
+//
+// Config.Services names the service on each open port while the scan
+// runs, as nmap -sV does: a pool of workers connects again through the
+// kernel's TCP stack, reads the server's greeting or its answers to the
+// probes of nmap's service probe database (nmap-service-probes), describes
+// a TLS handshake, and sets result.Result.Service. Each open result waits
+// for its port; the rest pass at once. Every port is bounded in time
+// (Services.Timeout) and in what is kept (4 KiB), whatever the server
+// does. Plan.ServiceProbes says which database was loaded; Progress
+// counts the ports probed and named.
+//
 // # Resuming and sharding
 //
 // A scan probes a keyed permutation of the space of targets × ports. Two
@@ -90,7 +102,9 @@
 //
 // The package sets no process-wide state unless asked: Config.LockThreads
 // locks each sender to an OS thread and sets GOMAXPROCS while Run runs,
-// which the trawl command does because it measured faster. Scans share
+// which the trawl command does because it measured faster, and a
+// connect() scan or Config.Services raises the soft open-file limit to the
+// hard one, for the connections it needs. Scans share
 // nothing, so several can run in one process at once, each with its own
 // sockets, cookie key and source port.
 package scan
