@@ -49,11 +49,14 @@ const (
 	// with "suspect":true after "time"; others have no "suspect" key.
 	// A result with a Service ends with a "service" object: "name",
 	// "product", "version", "extrainfo", "hostname", "ostype",
-	// "devicetype", "cpe" (an array), "method", "conf", "banner" and
+	// "devicetype", "cpe" (an array), "method", "conf", "banner",
 	// "tls", an object of "version", "cipher", "alpn", "subject",
 	// "issuer", "sans" (an array), "not_before", "not_after" and
-	// "sha256", each key left out when its value is empty (a non-nil
-	// TLS with nothing known is "tls":{}). "banner" is a string of one
+	// "sha256", and "http", an object of "status", "server" and
+	// "title", each key left out when its value is empty (a non-nil
+	// TLS or HTTP with nothing known is "tls":{} or "http":{}), such as
+	// "http":{"status":"HTTP/1.1 200 OK","server":"nginx/1.22.1",
+	// "title":"Welcome to nginx!"}. "banner" is a string of one
 	// code point per byte, from U+0000 to U+00FF, as masscan writes
 	// banners: printable ASCII as itself, other bytes and < > & \ " '
 	// as \u00XX, such as "SSH-2.0-OpenSSH_9.2p1\u000d\u000a".
@@ -72,10 +75,14 @@ const (
 	// </service>, with tunnel="ssl" for a service inside TLS; then its
 	// banner as nmap's banner script writes it, <script id="banner"
 	// output="SSH-2.0-OpenSSH_9.2p1"/>, white space around it trimmed
-	// and other bytes outside printable ASCII written \xHH, and its
-	// certificate as the ssl-cert script writes it, <script
-	// id="ssl-cert" output="Subject: ...">. The TLS version, cipher and
-	// ALPN have no place.
+	// and other bytes outside printable ASCII written \xHH; its HTTP
+	// reply's Server header and page title as the http-server-header
+	// and http-title scripts write them, <script
+	// id="http-server-header" output="nginx/1.22.1"/><script
+	// id="http-title" output="Welcome to nginx!"/>, control characters
+	// as spaces; and its certificate as the ssl-cert script writes it,
+	// <script id="ssl-cert" output="Subject: ...">. The TLS version,
+	// cipher and ALPN, and the HTTP status line, have no place.
 	FormatXML
 	// FormatGrepable is nmap's grepable format (-oG): a "Status: Up" line
 	// and a "Ports:" line per host, between comment lines, such as

@@ -51,9 +51,16 @@ const maxReadLine = 4 << 20
 //
 // Of a Service, JSON and NDJSON give every field, as NDJSONReader does.
 // XML gives what a <service> element holds, tunnel="ssl" as an empty TLS,
-// the banner of a banner script and the certificate of an ssl-cert script,
-// nmap's own included; a port whose <service> is no more than nmap-services'
-// name for it, as XML writes a result without a Service, has none.
+// the banner of a banner script, the certificate of an ssl-cert script,
+// and an HTTP whose Server and Title are the outputs of http-server-header
+// and http-title scripts, nmap's own included. Of those outputs it takes
+// the first line, which leaves out the "Requested resource was" line that
+// nmap's http-title adds after a redirect, or the first item of a list,
+// as http-server-header writes two Server headers or more, and keeps
+// nmap's words as they are: "Site doesn't have a title (text/html)." for
+// a page without one. A port whose <service> is no more than
+// nmap-services' name for it, as XML writes a result without a Service,
+// has none.
 // Grepable gives the service field's name, an empty TLS for "ssl|", and
 // for a '?' on an open port MethodTable and ConfTable, else MethodProbed
 // and ConfMatch; of the version field, which cannot be split into product
@@ -637,6 +644,14 @@ func (d *Reader) xmlToken(tok xml.Token) error {
 				h.port.Suspect = true
 			case bannerScript:
 				portService(h.port).Banner = xmlBanner(out)
+			case httpServerScript:
+				if v := scriptLine(out); v != "" {
+					portHTTP(h.port).Server = v
+				}
+			case httpTitleScript:
+				if v := scriptLine(out); v != "" {
+					portHTTP(h.port).Title = v
+				}
 			case sslCertScript:
 				s := portService(h.port)
 				if s.TLS == nil {
@@ -746,6 +761,16 @@ func portService(r *Result) *ServiceInfo {
 		r.Service = &ServiceInfo{Method: MethodTable}
 	}
 	return r.Service
+}
+
+// portHTTP returns the HTTP of r's Service, first giving r a Service, as
+// portService does, and the Service an HTTP, if it has none.
+func portHTTP(r *Result) *HTTPInfo {
+	s := portService(r)
+	if s.HTTP == nil {
+		s.HTTP = &HTTPInfo{}
+	}
+	return s.HTTP
 }
 
 // tcpReply reports whether r is the target's TCP reply, whose TTL is the

@@ -48,12 +48,12 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // them. "service", if present and not null, gives a Service: every key
 // of it is optional, "conf" must be 0 to 10, "banner" is read as the
 // encoders write it, one byte per code point up to U+00FF (a code point
-// above gives its UTF-8 bytes), and "tls", if present and not null, gives
-// its TLS. Times are kept in UTC to
-// the second, the precision the encoders write, so that every Result read
-// encodes back to a line that reads as the same Result. A last line without
-// its newline is read too; a Reader, for files that a killed writer may
-// have cut, skips it.
+// above gives its UTF-8 bytes), "tls", if present and not null, gives
+// its TLS, and "http", if present and not null, its HTTP. Times are kept
+// in UTC to the second, the precision the encoders write, so that every
+// Result read encodes back to a line that reads as the same Result. A
+// last line without its newline is read too; a Reader, for files that a
+// killed writer may have cut, skips it.
 //
 // An NDJSONReader is not safe for concurrent use.
 type NDJSONReader struct {
@@ -115,18 +115,19 @@ type jsonResult struct {
 
 // jsonService is the shape of a line's "service" object.
 type jsonService struct {
-	Name       string   `json:"name"`
-	Product    string   `json:"product"`
-	Version    string   `json:"version"`
-	ExtraInfo  string   `json:"extrainfo"`
-	Hostname   string   `json:"hostname"`
-	OSType     string   `json:"ostype"`
-	DeviceType string   `json:"devicetype"`
-	CPE        []string `json:"cpe"`
-	Method     string   `json:"method"`
-	Conf       uint8    `json:"conf"`
-	Banner     string   `json:"banner"`
-	TLS        *jsonTLS `json:"tls"`
+	Name       string    `json:"name"`
+	Product    string    `json:"product"`
+	Version    string    `json:"version"`
+	ExtraInfo  string    `json:"extrainfo"`
+	Hostname   string    `json:"hostname"`
+	OSType     string    `json:"ostype"`
+	DeviceType string    `json:"devicetype"`
+	CPE        []string  `json:"cpe"`
+	Method     string    `json:"method"`
+	Conf       uint8     `json:"conf"`
+	Banner     string    `json:"banner"`
+	TLS        *jsonTLS  `json:"tls"`
+	HTTP       *jsonHTTP `json:"http"`
 }
 
 // jsonTLS is the shape of a service's "tls" object.
@@ -140,6 +141,13 @@ type jsonTLS struct {
 	NotBefore *string  `json:"not_before"`
 	NotAfter  *string  `json:"not_after"`
 	SHA256    string   `json:"sha256"`
+}
+
+// jsonHTTP is the shape of a service's "http" object.
+type jsonHTTP struct {
+	Status string `json:"status"`
+	Server string `json:"server"`
+	Title  string `json:"title"`
 }
 
 // errMissing is wrapped by the error for a line without a required key.
@@ -229,6 +237,9 @@ func (j *jsonService) service() (*ServiceInfo, error) {
 		if s.TLS.NotAfter, err = parseJSONTime("tls not_after", t.NotAfter); err != nil {
 			return nil, err
 		}
+	}
+	if h := j.HTTP; h != nil {
+		s.HTTP = &HTTPInfo{Status: h.Status, Server: h.Server, Title: h.Title}
 	}
 	return s, nil
 }

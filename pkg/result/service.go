@@ -11,8 +11,8 @@ import (
 
 // ServiceInfo is what trawl learned of the service on an open port from a
 // follow-up connection (--banners): nmap's version detection fields, the
-// server's first bytes and its TLS handshake. Every field is optional; the
-// zero value is a service nothing is known of.
+// server's first bytes, its TLS handshake and its HTTP reply. Every field
+// is optional; the zero value is a service nothing is known of.
 type ServiceInfo struct {
 	// Name is nmap's name for the service, such as "ssh" or "http"; for a
 	// service inside TLS, the name of the one inside ("http" on 443, as
@@ -58,6 +58,11 @@ type ServiceInfo struct {
 	// no TLS. A non-nil TLS marks the service as one inside TLS, as
 	// nmap's tunnel="ssl" does.
 	TLS *TLSInfo
+	// HTTP is what the service's reply to an HTTP request showed; nil if
+	// it sent no HTTP reply. XML writes its Server and Title as nmap's
+	// http-server-header and http-title scripts do, on one line, and has
+	// no place for its Status; grepable and list have none for any of it.
+	HTTP *HTTPInfo
 }
 
 // TLSInfo is what a TLS handshake showed of a server and its leaf
@@ -87,6 +92,22 @@ type TLSInfo struct {
 	// SHA256 is the SHA-256 fingerprint of the certificate (of its DER
 	// bytes) in lower-case hex without separators; "" if none.
 	SHA256 string
+}
+
+// HTTPInfo is what a server's reply to an HTTP request (GET /) showed.
+// Every field is optional; the zero value is a reply nothing is known of.
+type HTTPInfo struct {
+	// Status is the reply's status line, such as "HTTP/1.1 200 OK"; ""
+	// if not known.
+	Status string
+	// Server is the reply's Server header, such as "nginx/1.22.1"; "" if
+	// it had none.
+	Server string
+	// Title is the text of the page's <title> element, such as "Welcome
+	// to nginx!"; "" if it had none. (A Reader of nmap's own XML gives
+	// the http-title script's text as it is, "Site doesn't have a title
+	// (text/html)." for a page without one.)
+	Title string
 }
 
 // The values of ServiceInfo.Method, as nmap's XML writes them.
@@ -160,7 +181,7 @@ const hexDigits = "0123456789abcdef"
 // JSON
 
 // appendJSONService appends `,"service":{...}`, keys in the order of the
-// fields of ServiceInfo and TLSInfo, empty ones left out.
+// fields of ServiceInfo, TLSInfo and HTTPInfo, empty ones left out.
 func appendJSONService(b []byte, s *ServiceInfo) []byte {
 	b = append(b, `,"service":{`...)
 	start := len(b)
@@ -196,6 +217,20 @@ func appendJSONService(b []byte, s *ServiceInfo) []byte {
 		b = appendJSONField(b, tstart, "sha256", t.SHA256)
 		b = append(b, '}')
 	}
+	if h := s.HTTP; h != nil {
+		b = appendJSONHTTP(appendJSONKey(b, start, "http"), h)
+	}
+	return append(b, '}')
+}
+
+// appendJSONHTTP appends h as `{"status":...,"server":...,"title":...}`,
+// empty members left out: `{}` if nothing is known.
+func appendJSONHTTP(b []byte, h *HTTPInfo) []byte {
+	b = append(b, '{')
+	start := len(b)
+	b = appendJSONField(b, start, "status", h.Status)
+	b = appendJSONField(b, start, "server", h.Server)
+	b = appendJSONField(b, start, "title", h.Title)
 	return append(b, '}')
 }
 
@@ -419,8 +454,10 @@ func keepBanner(p []byte) []byte {
 // The ids of the <script> elements that XML writes for a service, as
 // nmap's NSE scripts of those names write them.
 const (
-	bannerScript  = "banner"
-	sslCertScript = "ssl-cert"
+	bannerScript     = "banner"
+	httpServerScript = "http-server-header"
+	httpTitleScript  = "http-title"
+	sslCertScript    = "ssl-cert"
 )
 
 // appendXMLService appends the <service> element for s as nmap -sV
@@ -469,13 +506,18 @@ func appendXMLAttr(b []byte, key, v string) []byte {
 }
 
 // appendXMLScripts appends the <script> elements for s, in the order of
-// their ids as nmap sorts them: its banner as nmap's banner script writes
-// one, and its certificate as the ssl-cert script does.
+// their ids: its banner as nmap's banner script writes one, its HTTP
+// reply's Server header and page title as the http-server-header and
+// http-title scripts do, and its certificate as the ssl-cert script does.
 func appendXMLScripts(b []byte, s *ServiceInfo) []byte {
 	if p := trimSpace(s.banner()); len(p) > 0 {
 		b = append(b, `<script id="`+bannerScript+`" output="`...)
 		b = appendBannerAttr(b, p)
 		b = append(b, `"/>`...)
+	}
+	if h := s.HTTP; h != nil {
+		b = appendLineScript(b, httpServerScript, h.Server)
+		b = appendLineScript(b, httpTitleScript, h.Title)
 	}
 	if t := s.TLS; t != nil && t.hasCert() {
 		b = append(b, `<script id="`+sslCertScript+`" output="`...)
@@ -483,6 +525,37 @@ func appendXMLScripts(b []byte, s *ServiceInfo) []byte {
 		b = append(b, `"/>`...)
 	}
 	return b
+}
+
+// appendLineScript appends <script id="id" output="v"/>, v written as
+// appendAttrLine writes it, or nothing if v is "": what the
+// http-server-header script writes for one Server header, and the
+// http-title script for a title, except that the script cuts a title of
+// more than 65 bytes to 62 and "...", and this writes it whole.
+func appendLineScript(b []byte, id, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, `<script id="`...)
+	b = append(b, id...)
+	b = append(b, `" output="`...)
+	b = appendAttrLine(b, v)
+	return append(b, `"/>`...)
+}
+
+// scriptLine returns what a Reader takes of the output of an
+// http-server-header or http-title script, as appendLineScript writes it
+// or nmap does: its first line, the title when nmap adds a "Requested
+// resource was" line after it; or, of output that NSE laid out as a list
+// (a newline, then items indented by two spaces), as http-server-header's
+// is for two Server headers or more, the first item. Control characters
+// become spaces and invalid UTF-8 U+FFFD, as appendAttrLine writes them.
+func scriptLine(out string) string {
+	if rest, ok := strings.CutPrefix(out, "\n"); ok {
+		out = strings.TrimPrefix(rest, "  ")
+	}
+	line, _, _ := strings.Cut(out, "\n")
+	return lineText(line)
 }
 
 // appendBannerAttr appends p for an attribute value as nmap's banner
@@ -712,7 +785,7 @@ func tableOnly(port uint16, s *ServiceInfo) bool {
 	name := Service(port)
 	return name != "" && s.Name == name && s.Method == MethodTable && s.Conf == ConfTable &&
 		s.Product == "" && s.Version == "" && s.ExtraInfo == "" && s.Hostname == "" &&
-		s.OSType == "" && s.DeviceType == "" && len(s.CPE) == 0 && len(s.Banner) == 0 && s.TLS == nil
+		s.OSType == "" && s.DeviceType == "" && len(s.CPE) == 0 && len(s.Banner) == 0 && s.TLS == nil && s.HTTP == nil
 }
 
 // nmap's grepable format (-oG)

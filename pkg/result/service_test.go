@@ -30,7 +30,7 @@ var (
 
 	// httpsService is nginx behind TLS 1.3 with a self-signed
 	// certificate: its answer to GET / has characters that every
-	// format escapes.
+	// format escapes, in its banner and its title.
 	httpsService = &ServiceInfo{
 		Name: "http", Product: "nginx", Version: "1.22.1",
 		CPE:    []string{"cpe:/a:igor_sysoev:nginx:1.22.1"},
@@ -43,6 +43,7 @@ var (
 			NotBefore: certStart, NotAfter: certStart.AddDate(1, 0, 0),
 			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		},
+		HTTP: &HTTPInfo{Status: "HTTP/1.1 200 OK", Server: "nginx/1.22.1", Title: `Lab & "friends"`},
 	}
 
 	// binaryService is a MariaDB greeting: binary, with invalid UTF-8
@@ -79,7 +80,7 @@ func sameService(a, b *ServiceInfo) bool {
 	return a.Name == b.Name && a.Product == b.Product && a.Version == b.Version && a.ExtraInfo == b.ExtraInfo &&
 		a.Hostname == b.Hostname && a.OSType == b.OSType && a.DeviceType == b.DeviceType &&
 		slices.Equal(a.CPE, b.CPE) && a.Method == b.Method && a.Conf == b.Conf && bytes.Equal(a.Banner, b.Banner) &&
-		sameTLS(a.TLS, b.TLS)
+		sameTLS(a.TLS, b.TLS) && sameHTTP(a.HTTP, b.HTTP)
 }
 
 // sameTLS reports whether a and b hold the same handshake.
@@ -90,6 +91,14 @@ func sameTLS(a, b *TLSInfo) bool {
 	return a.Version == b.Version && a.Cipher == b.Cipher && a.ALPN == b.ALPN && a.Subject == b.Subject &&
 		a.Issuer == b.Issuer && slices.Equal(a.SANs, b.SANs) && a.NotBefore.Equal(b.NotBefore) &&
 		a.NotAfter.Equal(b.NotAfter) && a.SHA256 == b.SHA256
+}
+
+// sameHTTP reports whether a and b hold the same HTTP reply.
+func sameHTTP(a, b *HTTPInfo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // keptService returns what a document in format f keeps of r's service:
@@ -118,6 +127,10 @@ func keptService(f Format, r Result) *ServiceInfo {
 			t.NotBefore, t.NotAfter, t.SANs = second(t.NotBefore), second(t.NotAfter), nonEmpty(t.SANs)
 			c.TLS = &t
 		}
+		if s.HTTP != nil {
+			h := *s.HTTP
+			c.HTTP = &h
+		}
 		return &c
 	case FormatXML:
 		c := &ServiceInfo{
@@ -127,6 +140,11 @@ func keptService(f Format, r Result) *ServiceInfo {
 		}
 		if t := s.TLS; t != nil {
 			c.TLS = &TLSInfo{Subject: t.Subject, Issuer: t.Issuer, SANs: t.SANs, NotBefore: second(t.NotBefore), NotAfter: second(t.NotAfter), SHA256: t.SHA256}
+		}
+		// The scripts' outputs are one line each; the status line has
+		// no place.
+		if h := s.HTTP; h != nil && (h.Server != "" || h.Title != "") {
+			c.HTTP = &HTTPInfo{Server: lineText(h.Server), Title: lineText(h.Title)}
 		}
 		if tableOnly(r.Port, c) {
 			return nil
@@ -187,7 +205,7 @@ func TestServiceGolden(t *testing.T) {
 		)},
 		{FormatNDJSON, lines(
 			`{"ip":"198.18.40.1","port":22,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","service":{"name":"ssh","product":"OpenSSH","version":"9.2p1 Debian 2+deb12u3","extrainfo":"protocol 2.0","ostype":"Linux","cpe":["cpe:/a:openbsd:openssh:9.2p1","cpe:/o:linux:linux_kernel"],"method":"probed","conf":10,"banner":"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\u000d\u000a"}}`,
-			`{"ip":"198.18.40.2","port":443,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","service":{"name":"http","product":"nginx","version":"1.22.1","cpe":["cpe:/a:igor_sysoev:nginx:1.22.1"],"method":"probed","conf":10,"banner":"HTTP/1.1 200 OK\u000d\u000aServer: nginx/1.22.1\u000d\u000a\u000d\u000a\u003ctitle\u003eLab \u0026 \u0022friends\u0022\u003c/title\u003e\u000a","tls":{"version":"TLS 1.3","cipher":"TLS_AES_128_GCM_SHA256","alpn":"http/1.1","subject":"CN=lab.example,O=Trawl Lab","issuer":"CN=lab.example,O=Trawl Lab","sans":["lab.example","www.lab.example","198.18.40.2"],"not_before":"2026-01-01T00:00:00Z","not_after":"2027-01-01T00:00:00Z","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}}`,
+			`{"ip":"198.18.40.2","port":443,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","service":{"name":"http","product":"nginx","version":"1.22.1","cpe":["cpe:/a:igor_sysoev:nginx:1.22.1"],"method":"probed","conf":10,"banner":"HTTP/1.1 200 OK\u000d\u000aServer: nginx/1.22.1\u000d\u000a\u000d\u000a\u003ctitle\u003eLab \u0026 \u0022friends\u0022\u003c/title\u003e\u000a","tls":{"version":"TLS 1.3","cipher":"TLS_AES_128_GCM_SHA256","alpn":"http/1.1","subject":"CN=lab.example,O=Trawl Lab","issuer":"CN=lab.example,O=Trawl Lab","sans":["lab.example","www.lab.example","198.18.40.2"],"not_before":"2026-01-01T00:00:00Z","not_after":"2027-01-01T00:00:00Z","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},"http":{"status":"HTTP/1.1 200 OK","server":"nginx/1.22.1","title":"Lab & \"friends\""}}}`,
 			`{"ip":"198.18.40.2","port":8080,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":64,"ttl":64,"time":"2026-01-02T15:04:05Z","service":{"name":"http-proxy","method":"table","conf":3}}`,
 			`{"ip":"2001:db8::40","port":3306,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":63,"ttl":63,"time":"2026-01-02T15:04:06Z","service":{"name":"mysql","product":"MySQL","version":"5.5.5-10.11.6-MariaDB-0+deb12u1","extrainfo":"MariaDB/Debian 12","hostname":"db.lab","cpe":["cpe:/a:mysql:mysql:5.5.5-10.11.6-mariadb-0+deb12u1"],"method":"probed","conf":10,"banner":" [\u0000\u0000\u0000\u000a5.5.5-10.11.6-MariaDB\u0000\u00ff\u00fe\u00c3(\u00c3\u00a9 \u005cx41 \u003c\u0026\u003e\u0022\u0027 end \u0009"}}`,
 			`{"ip":"2001:db8::40","port":9999,"proto":"tcp","status":"open","reason":"syn-ack","reason_ttl":63,"ttl":63,"time":"2026-01-02T15:04:06Z","service":{"name":"tcpwrapped","method":"probed","conf":8}}`,
@@ -199,7 +217,7 @@ func TestServiceGolden(t *testing.T) {
 </host>
 <host endtime="1767366245"><status state="up" reason="syn-ack" reason_ttl="64"/>
 <address addr="198.18.40.2" addrtype="ipv4"/>
-<ports><port protocol="tcp" portid="443"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" product="nginx" version="1.22.1" tunnel="ssl" method="probed" conf="10"><cpe>cpe:/a:igor_sysoev:nginx:1.22.1</cpe></service><script id="banner" output="HTTP/1.1 200 OK\x0D\x0AServer: nginx/1.22.1\x0D\x0A\x0D\x0A&lt;title&gt;Lab &amp; &quot;friends&quot;&lt;/title&gt;"/><script id="ssl-cert" output="Subject: CN=lab.example,O=Trawl Lab&#xA;Subject Alternative Name: DNS:lab.example, DNS:www.lab.example, IP Address:198.18.40.2&#xA;Issuer: CN=lab.example,O=Trawl Lab&#xA;Not valid before: 2026-01-01T00:00:00&#xA;Not valid after:  2027-01-01T00:00:00&#xA;SHA-256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"/></port>
+<ports><port protocol="tcp" portid="443"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" product="nginx" version="1.22.1" tunnel="ssl" method="probed" conf="10"><cpe>cpe:/a:igor_sysoev:nginx:1.22.1</cpe></service><script id="banner" output="HTTP/1.1 200 OK\x0D\x0AServer: nginx/1.22.1\x0D\x0A\x0D\x0A&lt;title&gt;Lab &amp; &quot;friends&quot;&lt;/title&gt;"/><script id="http-server-header" output="nginx/1.22.1"/><script id="http-title" output="Lab &amp; &quot;friends&quot;"/><script id="ssl-cert" output="Subject: CN=lab.example,O=Trawl Lab&#xA;Subject Alternative Name: DNS:lab.example, DNS:www.lab.example, IP Address:198.18.40.2&#xA;Issuer: CN=lab.example,O=Trawl Lab&#xA;Not valid before: 2026-01-01T00:00:00&#xA;Not valid after:  2027-01-01T00:00:00&#xA;SHA-256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"/></port>
 <port protocol="tcp" portid="8080"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http-proxy" method="table" conf="3"/></port>
 </ports>
 </host>
@@ -251,6 +269,7 @@ func TestServiceReadBack(t *testing.T) {
 		NotBefore: certStart, NotAfter: certStart.AddDate(1, 0, 0),
 		SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 	}
+	xmlHTTPS.HTTP = &HTTPInfo{Server: "nginx/1.22.1", Title: `Lab & "friends"`} // no status line
 	tests := []struct {
 		f                Format
 		wantSSH, wantTLS *ServiceInfo
@@ -295,7 +314,8 @@ func tlsOf(s *ServiceInfo) *TLSInfo {
 // 127.0.0.1", in testdata/nmap-sv.xml and .gnmap, against an SSH banner,
 // Python's http.server, and openssl s_server -www with a self-signed
 // certificate for lab.example: the Reader takes nmap's own service
-// records, whose layout trawl copies.
+// records, whose layout trawl copies, and the Server header that -sV's
+// http-server-header script found.
 func TestReaderNmapServices(t *testing.T) {
 	local := netip.MustParseAddr("127.0.0.1")
 	ssh := &ServiceInfo{
@@ -306,6 +326,7 @@ func TestReaderNmapServices(t *testing.T) {
 	http := &ServiceInfo{
 		Name: "http", Product: "SimpleHTTPServer", Version: "0.6", ExtraInfo: "Python 3.11.7",
 		CPE: []string{"cpe:/a:python:simplehttpserver:0.6"}, Method: MethodProbed, Conf: ConfMatch,
+		HTTP: &HTTPInfo{Server: "SimpleHTTP/0.6 Python/3.11.7"},
 	}
 	tlsCmd := "command line: s_server -accept 18443 -cert cert.pem -key key.pem -www -quiet"
 	https := &ServiceInfo{
@@ -348,6 +369,67 @@ func TestReaderNmapServices(t *testing.T) {
 	}
 }
 
+// TestReaderNmapHTTP reads what nmap 7.93 wrote for "nmap -sV -sT -Pn -n
+// --reason -p 18080,18081,18082,18083 --script
+// http-title,http-server-header 127.0.0.1", in testdata/nmap-http.xml,
+// against Python's http.server calling itself nginx: a page with a title
+// holding an entity, which nmap leaves as it is; a page without a title;
+// a redirect to a page with one, which nmap writes on a second line; and
+// a server whose Server header is one thing without a Host header and
+// another with one, which nmap writes as a list. Nmap's words for a page
+// without a title are kept as they are, and every result reads back the
+// same once written again.
+func TestReaderNmapHTTP(t *testing.T) {
+	local := netip.MustParseAddr("127.0.0.1")
+	at := time.Unix(1796315777, 0).UTC()
+	nginx := func(version string, h *HTTPInfo) *ServiceInfo {
+		return &ServiceInfo{Name: "http", Product: "nginx", Version: version, CPE: []string{"cpe:/a:igor_sysoev:nginx:" + version},
+			Method: MethodProbed, Conf: ConfMatch, HTTP: h}
+	}
+	want := []Result{
+		{IP: local, Port: 18080, Status: StatusOpen, Reason: ReasonSYNACK, Time: at,
+			Service: nginx("1.22.1", &HTTPInfo{Server: "nginx/1.22.1", Title: `Trawl Lab &amp; "friends"`})},
+		{IP: local, Port: 18081, Status: StatusOpen, Reason: ReasonSYNACK, Time: at,
+			Service: nginx("1.22.1", &HTTPInfo{Server: "nginx/1.22.1", Title: "Site doesn't have a title (text/html; charset=utf-8)."})},
+		{IP: local, Port: 18082, Status: StatusOpen, Reason: ReasonSYNACK, Time: at,
+			Service: nginx("1.22.1", &HTTPInfo{Server: "nginx/1.22.1", Title: "Log in"})},
+		{IP: local, Port: 18083, Status: StatusOpen, Reason: ReasonSYNACK, Time: at,
+			Service: nginx("1.24.0", &HTTPInfo{Server: "nginx/1.24.0", Title: "Two"})},
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "nmap-http.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readBack(t, FormatXML, string(data))
+	requireSame(t, got, want)
+	requireSame(t, readBack(t, FormatXML, encode(t, FormatXML, testMeta, got)), got)
+}
+
+func TestScriptLine(t *testing.T) {
+	tests := []struct{ out, want string }{
+		{"", ""},
+		{"nginx/1.22.1", "nginx/1.22.1"},
+		{" padded ", " padded "},
+		{"Log in\nRequested resource was /login", "Log in"},
+		{"\n  nginx/1.24.0\n  nginx/1.24.0 (vhost)", "nginx/1.24.0"},
+		{"\n", ""},
+		{"\n  ", ""},
+		{"\n x", " x"},
+		{"a\tb\rc\x00d", "a b c d"},
+		{"\xff title", "\ufffd title"},
+	}
+	for _, tt := range tests {
+		got := scriptLine(tt.out)
+		if got != tt.want {
+			t.Errorf("scriptLine(%q) = %q, want %q", tt.out, got, tt.want)
+		}
+		// Written and read again, it is the same.
+		if again := scriptLine(string(appendAttrLine(nil, got))); got != "" && again != got {
+			t.Errorf("scriptLine(%q) = %q, written and read again %q", tt.out, got, again)
+		}
+	}
+}
+
 // TestReaderXMLServiceOddities reads service records that nmap.dtd does
 // not allow but XML does: a reader must not trip over them.
 func TestReaderXMLServiceOddities(t *testing.T) {
@@ -369,6 +451,10 @@ func TestReaderXMLServiceOddities(t *testing.T) {
 			[]*ServiceInfo{{Name: "unknown", Method: MethodTable, Banner: []byte("x")}}},
 		{"unknown method, no conf, no name", host(`<port protocol="tcp" portid="1">` + open + `<service method="guessed"/></port>`),
 			[]*ServiceInfo{{Name: "unknown", Method: MethodTable}}},
+		{"http scripts without a service", host(`<port protocol="tcp" portid="80">` + open + `<script id="http-title" output="x"/></port>`),
+			[]*ServiceInfo{{Name: "unknown", Method: MethodTable, HTTP: &HTTPInfo{Title: "x"}}}},
+		{"http scripts with empty output", host(`<port protocol="tcp" portid="80">` + open + `<script id="http-server-header" output=""/><script id="http-title" output="&#xA;"/></port>`),
+			[]*ServiceInfo{nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -692,6 +778,43 @@ func TestServiceEdgeValues(t *testing.T) {
 		if doc := encode(t, f, testMeta, []Result{noName}); !strings.Contains(doc, w) {
 			t.Errorf("%v: no name: output does not contain %q:\n%s", f, w, doc)
 		}
+	}
+}
+
+// TestServiceHTTP writes HTTP replies of every shape in each format: the
+// JSON formats hold every member, XML the Server header and the title on
+// one line each, the others nothing; each reads back as what it holds.
+func TestServiceHTTP(t *testing.T) {
+	tests := []struct {
+		name      string
+		http      *HTTPInfo
+		json, xml string // "" for no http-server-header or http-title script
+	}{
+		{"all of it", &HTTPInfo{Status: "HTTP/1.1 200 OK", Server: "nginx/1.22.1", Title: "Welcome to nginx!"},
+			`"http":{"status":"HTTP/1.1 200 OK","server":"nginx/1.22.1","title":"Welcome to nginx!"}`,
+			`<script id="http-server-header" output="nginx/1.22.1"/><script id="http-title" output="Welcome to nginx!"/>`},
+		{"status only", &HTTPInfo{Status: "HTTP/1.0 404 Not Found"}, `"http":{"status":"HTTP/1.0 404 Not Found"}`, ""},
+		{"title only", &HTTPInfo{Title: "x"}, `"http":{"title":"x"}`, `<script id="http-title" output="x"/>`},
+		{"nothing known", &HTTPInfo{}, `"http":{}`, ""},
+		{"control characters and markup", &HTTPInfo{Server: "a\tb", Title: "<b>\r\n&amp; 'q' \"Q\"</b>"},
+			`"http":{"server":"a\tb","title":"<b>\r\n&amp; 'q' \"Q\"</b>"}`,
+			`<script id="http-server-header" output="a b"/><script id="http-title" output="&lt;b&gt;  &amp;amp; &apos;q&apos; &quot;Q&quot;&lt;/b&gt;"/>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := []Result{{IP: netip.MustParseAddr("198.18.0.1"), Port: 80, Status: StatusOpen, Time: testStart,
+				Service: &ServiceInfo{Name: "http", Method: MethodProbed, Conf: ConfMatch, HTTP: tt.http}}}
+			if doc := encode(t, FormatNDJSON, testMeta, rs); !strings.HasSuffix(doc, `"conf":10,`+tt.json+"}}\n") {
+				t.Errorf("ndjson: %s, want it to end with %s", doc, tt.json)
+			}
+			doc := encode(t, FormatXML, testMeta, rs)
+			if tt.xml != "" && !strings.Contains(doc, `conf="10"/>`+tt.xml+"</port>") || tt.xml == "" && strings.Contains(doc, `<script id="http-`) {
+				t.Errorf("xml: %s\nwant the scripts %q", doc, tt.xml)
+			}
+			for _, f := range formats {
+				requireSame(t, readBack(t, f, encode(t, f, testMeta, rs)), kept(f, rs))
+			}
+		})
 	}
 }
 

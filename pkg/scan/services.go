@@ -253,10 +253,11 @@ func (st *serviceStage) resume() uint64 {
 }
 
 // serviceInfo turns what banner.Grab learned of port into the result's
-// ServiceInfo, or nil if that is nothing. A port that nothing named gets nmap-services' name for it
-// with method "table", as nmap -sV gives it; a TLS server whose inner
-// service stayed unknown is that name inside TLS ("ssl/https?" in
-// nmap's words).
+// ServiceInfo, or nil if that is nothing. A port that nothing named gets
+// nmap-services' name for it with method "table", as nmap -sV gives it;
+// a TLS server whose inner service stayed unknown is that name inside
+// TLS ("ssl/https?" in nmap's words). An HTTP reply's status line,
+// Server header and title become its HTTP.
 func serviceInfo(port uint16, info banner.Info) *result.ServiceInfo {
 	s := &result.ServiceInfo{
 		Name: info.Name, Product: info.Product, Version: info.Version, ExtraInfo: info.ExtraInfo,
@@ -272,12 +273,15 @@ func serviceInfo(port uint16, info banner.Info) *result.ServiceInfo {
 			s.Name, s.Method, s.Conf = "", "", 0
 		}
 	}
+	if info.HTTPStatus != "" || info.HTTPServer != "" || info.HTTPTitle != "" {
+		s.HTTP = &result.HTTPInfo{Status: info.HTTPStatus, Server: info.HTTPServer, Title: info.HTTPTitle}
+	}
 	if s.Name == "" {
 		if name := result.Service(port); name != "" {
 			s.Name, s.Method, s.Conf = name, result.MethodTable, result.ConfTable
 		}
 	}
-	if s.Name == "" && s.Banner == nil && s.TLS == nil {
+	if s.Name == "" && s.Banner == nil && s.TLS == nil && s.HTTP == nil {
 		return nil // nothing known
 	}
 	return s

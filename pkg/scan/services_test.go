@@ -3,7 +3,10 @@ package scan
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -52,6 +55,19 @@ func listen(t *testing.T, greeting string) uint16 {
 	return uint16(ln.Addr().(*net.TCPAddr).Port)
 }
 
+// listenHTTP starts a loopback web server that answers every request
+// with server as its Server header and page as its body, and stops it
+// when the test ends; it returns its port.
+func listenHTTP(t *testing.T, server, page string) uint16 {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Server", server)
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(s.Close)
+	return uint16(s.Listener.Addr().(*net.TCPAddr).Port)
+}
+
 // servicesConfig returns a connect() scan of 127.0.0.1 on ports with
 // the service stage on.
 func servicesConfig(t *testing.T, svc Services, ports ...uint16) Config {
@@ -69,14 +85,15 @@ func servicesConfig(t *testing.T, svc Services, ports ...uint16) Config {
 }
 
 // TestServices checks the stage end to end over loopback: an SSH
-// greeting is named from nmap's database (or the built-in set), a port
-// that says nothing gets no service, every open result
-// reaches out exactly once and never two calls at once, and Progress
-// counts both.
+// greeting is named from nmap's database (or the built-in set), a web
+// server's reply to GET / gives the service's HTTP, a port that says
+// nothing gets no service, every open result reaches out exactly once
+// and never two calls at once, and Progress counts them all.
 func TestServices(t *testing.T) {
 	ssh := listen(t, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+	web := listenHTTP(t, "nginx/1.22.1", "<html><head><title>Trawl &amp; friends</title></head></html>\n")
 	silent := listen(t, "")
-	cfg := servicesConfig(t, Services{Timeout: time.Second, ReadTimeout: 200 * time.Millisecond}, ssh, silent)
+	cfg := servicesConfig(t, Services{Timeout: time.Second, ReadTimeout: 200 * time.Millisecond}, ssh, web, silent)
 	var inside atomic.Int32
 	got := map[uint16]result.Result{}
 	p, err := Run(context.Background(), cfg, func(r result.Result) {
@@ -96,11 +113,18 @@ func TestServices(t *testing.T) {
 	if s := got[ssh].Service; s == nil || s.Name != "ssh" || s.Product != "OpenSSH" || s.Method != result.MethodProbed || string(s.Banner) != "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n" {
 		t.Errorf("ssh port: %+v", s)
 	}
+	// net/http answers Grab's HTTP/1.0 request in HTTP/1.0.
+	want := result.HTTPInfo{Status: "HTTP/1.0 200 OK", Server: "nginx/1.22.1", Title: "Trawl & friends"}
+	if s := got[web].Service; s == nil || s.Name != "http" {
+		t.Errorf("web port: %+v, want http", s)
+	} else if s.HTTP == nil || *s.HTTP != want {
+		t.Errorf("web port: HTTP %+v, want %+v", s.HTTP, want)
+	}
 	if r, ok := got[silent]; !ok || r.Service != nil {
 		t.Errorf("silent port: %v %+v, want it open with no service: nothing was learned, and nmap-services has no name for it", ok, r.Service)
 	}
-	if p.Services != 2 || p.ServicesNamed != 1 || p.Open != 2 {
-		t.Errorf("progress: %d services, %d named, %d open; want 2, 1, 2", p.Services, p.ServicesNamed, p.Open)
+	if p.Services != 3 || p.ServicesNamed != 2 || p.Open != 3 {
+		t.Errorf("progress: %d services, %d named, %d open; want 3, 2, 3", p.Services, p.ServicesNamed, p.Open)
 	}
 }
 
