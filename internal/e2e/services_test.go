@@ -26,8 +26,9 @@ const servicePorts = "21,22,25,80,443,6379,8080"
 // TestBanners sweeps the lab's real servers (OpenSSH, nginx with and
 // without TLS, Redis, vsftpd, Exim) with --banners and checks what trawl
 // says of each against what the server is: nmap's service name and
-// product, the version where nmap names one, the TLS certificate of the
-// https server, and a planted listener that says nothing, which keeps
+// product, the version where nmap names one, the HTTP status, Server
+// header and title of the web servers, the TLS certificate of the https
+// server, and a planted listener that says nothing, which keeps
 // nmap-services' name with method "table". Every format writes the
 // services; the XML stays valid against nmap's DTD. nmap -sV agreeing
 // with the same ground truth is lab.TestServers' check.
@@ -79,6 +80,9 @@ func TestBanners(t *testing.T) {
 			}
 			if len(sv.Banner) == 0 {
 				t.Error("no banner")
+			}
+			if s.Name == "http" && (sv.HTTP == nil || sv.HTTP.Title != lab.ServerTitle || !strings.HasPrefix(sv.HTTP.Server, "nginx") || !strings.HasSuffix(sv.HTTP.Status, " 200 OK")) {
+				t.Errorf("HTTP %+v, want 200 OK from nginx, titled %q", sv.HTTP, lab.ServerTitle)
 			}
 			if (sv.TLS != nil) != (s.Tunnel == "ssl") {
 				t.Fatalf("TLS %+v, want it only inside TLS (tunnel %q)", sv.TLS, s.Tunnel)
