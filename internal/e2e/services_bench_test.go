@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 // ports 1-1024 and 6379. It reports each tool's median wall time in
 // seconds and how many of the open ports nmap names trawl names the
 // same (service name and TLS tunnel), and with the same product, as
-// percentages. scripts/bench.sh runs it as scenario banners.
+// percentages. It logs both tools' findings for each port of the first
+// round. scripts/bench.sh runs it as scenario banners.
 func BenchmarkBanners(b *testing.B) {
 	lab.RequireRoot(b)
 	if _, err := exec.LookPath("nmap"); err != nil {
@@ -71,8 +73,9 @@ func BenchmarkBanners(b *testing.B) {
 				if g.Product == want.Product {
 					product++
 				}
-			} else {
-				b.Logf("round %d %v:%d: nmap %s (ssl %v), trawl %s (ssl %v)", i, r.IP, r.Port, want.Name, want.TLS != nil, g.Name, g.TLS != nil)
+			}
+			if i == 0 {
+				b.Logf("%v:%d | nmap -sV: %s | trawl --banners: %s", r.IP, r.Port, describe(want), describe(g))
 			}
 		}
 	}
@@ -83,6 +86,19 @@ func BenchmarkBanners(b *testing.B) {
 	b.ReportMetric(float64(total)/float64(b.N), "open-ports")
 	b.ReportMetric(100*float64(same)/float64(max(total, 1)), "name-agree-%")
 	b.ReportMetric(100*float64(product)/float64(max(total, 1)), "product-agree-%")
+}
+
+// describe writes s as nmap's normal output does: "ssl/http nginx 1.22.1".
+func describe(s *result.ServiceInfo) string {
+	name := s.Name
+	if s.TLS != nil {
+		name = "ssl/" + name
+	}
+	v := strings.TrimSpace(strings.Join([]string{s.Product, s.Version}, " "))
+	if s.ExtraInfo != "" {
+		v += " (" + s.ExtraInfo + ")"
+	}
+	return strings.TrimSpace(name + " " + v)
 }
 
 // median returns the median of xs, 0 for none.
