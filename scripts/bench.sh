@@ -795,7 +795,7 @@ scenario_banners() {
 	NOTE[bn.trawl]="names agree on $BN_NAME% of nmap's $BN_OPEN open ports, products on $BN_PRODUCT%"
 	printf '  %-24s %8s s\n' "${LABEL[bn.plain]}" "${WALL[bn.plain]}" "${LABEL[bn.trawl]}" "${WALL[bn.trawl]}" "${LABEL[bn.nmap]}" "${WALL[bn.nmap]}"
 	echo "   trawl --banners / nmap -sV: $(calc "${WALL[bn.trawl]} / ${WALL[bn.nmap]}") x; ${NOTE[bn.trawl]}"
-	grep -E '^\s+services_bench_test.go' <<<"$out" | sed 's/^ *services_bench_test.go:[0-9]*: /   /' || true
+	grep -E '^\s+services_bench_test.go' <<<"$out" | sed 's/^ *services_bench_test.go:[0-9]*: /   /' | awk '!seen[$0]++' || true
 	RAN[banners]=1
 }
 
