@@ -48,6 +48,7 @@ func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) 
 			return nil, fmt.Errorf("open capture on %s: %w", iface, err)
 		}
 	}
+	before := packetSockets()
 	h, err := in.Activate()
 	if err != nil {
 		if strings.Contains(strings.ToLower(err.Error()), "permission") || strings.Contains(err.Error(), "not permitted") {
@@ -55,6 +56,7 @@ func OpenCapture(iface string, srcs []netip.Addr, port uint16, bufferBytes int) 
 		}
 		return nil, fmt.Errorf("open capture on %s: %w", iface, err)
 	}
+	ignoreOutgoing(before)
 	if err := h.SetBPFFilter(filter); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("capture filter %q: %w", filter, err)
