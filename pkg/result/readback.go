@@ -263,23 +263,31 @@ func (d *Reader) parseList(b, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if string(f[1]) != Proto {
-		return fmt.Errorf("protocol %q: only %q is supported", f[1], Proto)
-	}
-	port, err := parsePort(f[2])
-	if err != nil {
-		return err
-	}
-	ip, err := parseAddr(f[3])
-	if err != nil {
-		return err
-	}
-	t, err := parseUnix(f[4])
+	ip, port, t, err := parseListProbe(f)
 	if err != nil {
 		return err
 	}
 	d.held, d.hold = Result{IP: ip, Port: port, Status: s, Time: t}, true
 	return nil
+}
+
+// parseListProbe reads the protocol, port, address and time of a list
+// line's fields f, f[1] to f[4], as masscan writes them on its status and
+// banner lines alike.
+func parseListProbe(f [][]byte) (netip.Addr, uint16, time.Time, error) {
+	if string(f[1]) != Proto {
+		return netip.Addr{}, 0, time.Time{}, fmt.Errorf("protocol %q: only %q is supported", f[1], Proto)
+	}
+	port, err := parsePort(f[2])
+	if err != nil {
+		return netip.Addr{}, 0, time.Time{}, err
+	}
+	ip, err := parseAddr(f[3])
+	if err != nil {
+		return netip.Addr{}, 0, time.Time{}, err
+	}
+	t, err := parseUnix(f[4])
+	return ip, port, t, err
 }
 
 // release queues the held list result, if there is one.
@@ -301,18 +309,8 @@ func (d *Reader) parseListBanner(b []byte) error {
 	if len(f) < 6 {
 		return fmt.Errorf("banner line: %d fields, want 7: banner, protocol, port, address, time, service and banner", len(f))
 	}
-	if string(f[1]) != Proto {
-		return fmt.Errorf("protocol %q: only %q is supported", f[1], Proto)
-	}
-	port, err := parsePort(f[2])
+	ip, port, _, err := parseListProbe(f)
 	if err != nil {
-		return err
-	}
-	ip, err := parseAddr(f[3])
-	if err != nil {
-		return err
-	}
-	if _, err := parseUnix(f[4]); err != nil {
 		return err
 	}
 	if len(f) < 7 || !d.hold || d.held.Service != nil || d.held.IP != ip || d.held.Port != port {
