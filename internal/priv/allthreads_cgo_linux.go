@@ -35,7 +35,6 @@ static int trawl_priv_round;
 static __thread int trawl_priv_done;
 // The first failure on a thread other than the caller's.
 static int trawl_priv_errno, trawl_priv_errcall;
-static struct sigaction trawl_priv_saved;
 
 // capset(2)'s arguments for "no capabilities": _LINUX_CAPABILITY_VERSION_3
 // and two all-zero struct __user_cap_data_struct.
@@ -73,7 +72,11 @@ static void trawl_priv_handler(int sig, siginfo_t *info, void *ctx) {
 // installs the handler that makes them on a thread signalled with
 // TRAWL_PRIV_SIGNAL. The handler runs on the thread's alternate signal
 // stack, which the Go runtime gives every thread, with every signal
-// blocked, and makes only system calls.
+// blocked, and makes only system calls. It stays installed for good: a
+// thread signalled twice, once while its handler ran, still has the
+// second signal pending after the round ends, and the Go runtime's
+// handler would crash the process on it ("SIGSTKFLT: stack fault"); this
+// one, its round done, does nothing.
 static int trawl_priv_begin(const struct trawl_priv_call *calls, int n, int *which) {
 	if (n < 0 || n > TRAWL_PRIV_MAX_CALLS) {
 		return E2BIG;
@@ -93,16 +96,14 @@ static int trawl_priv_begin(const struct trawl_priv_call *calls, int n, int *whi
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigfillset(&sa.sa_mask);
 	*which = -1;
-	if (sigaction(TRAWL_PRIV_SIGNAL, &sa, &trawl_priv_saved) != 0) {
+	if (sigaction(TRAWL_PRIV_SIGNAL, &sa, NULL) != 0) {
 		return errno;
 	}
 	return 0;
 }
 
-// trawl_priv_end puts the Go runtime's handler back and returns the first
-// failure on another thread, if any.
+// trawl_priv_end returns the first failure on another thread, if any.
 static int trawl_priv_end(int *which) {
-	sigaction(TRAWL_PRIV_SIGNAL, &trawl_priv_saved, NULL);
 	*which = __atomic_load_n(&trawl_priv_errcall, __ATOMIC_ACQUIRE);
 	return __atomic_load_n(&trawl_priv_errno, __ATOMIC_ACQUIRE);
 }
@@ -153,7 +154,7 @@ func everyThread(calls []call) error {
 		if which >= 0 {
 			return fmt.Errorf("%s: %w", calls[which].name, syscall.Errno(e))
 		}
-		return fmt.Errorf("install a handler for signal %d: %w", C.trawl_priv_signal(), syscall.Errno(e))
+		return fmt.Errorf("install a handler for signal %d: %w", privSignal(), syscall.Errno(e))
 	}
 	err := signalThreads()
 	if e := C.trawl_priv_end(&which); e != 0 {
@@ -161,6 +162,9 @@ func everyThread(calls []call) error {
 	}
 	return err
 }
+
+// privSignal is the signal that asks a thread to make everyThread's calls.
+func privSignal() syscall.Signal { return syscall.Signal(C.trawl_priv_signal()) }
 
 // signalThreads signals every thread whose credentials differ from the
 // calling thread's until none does.
@@ -170,7 +174,7 @@ func signalThreads() error {
 	if err != nil {
 		return err
 	}
-	sig := syscall.Signal(C.trawl_priv_signal())
+	sig := privSignal()
 	deadline := time.Now().Add(everyThreadTimeout)
 	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
 		tids, err := threads(pid)
