@@ -56,7 +56,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "trawl %s\n", version)
 		return exitOK
 	}
-	loadServiceNames(stderr)
 	opts.stateArgs = args
 	rec := newRecord(opts.metadataFile, args)
 	if opts.resume != "" {
@@ -160,9 +159,21 @@ func elapsed(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 }
 
+// namesPorts reports whether a scan under o names ports: in nmap's XML or
+// grepable output, or with --banners for ports no probe named.
+func namesPorts(o *options) bool {
+	for _, out := range o.outputs {
+		if out.format == result.FormatXML || out.format == result.FormatGrepable {
+			return true
+		}
+	}
+	return o.banners
+}
+
 // loadServiceNames makes the outputs name open ports from nmap's own table
 // (nmap-services), as nmap does without -sV, when nmap-common installed
-// it; otherwise a built-in table of well-known ports names them.
+// it; otherwise a built-in table of well-known ports names them. Reading
+// the table takes about 6 ms, so only what names ports reads it.
 func loadServiceNames(stderr io.Writer) {
 	err := result.LoadServicesFile(result.ServicesPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -26,6 +26,9 @@ func run(ctx context.Context, o *options, args []string, stdout, stderr io.Write
 		rec.dryRun = true
 		return dryRun(cfg, o, stdout, rec)
 	}
+	if namesPorts(o) {
+		loadServiceNames(stderr)
+	}
 	sc, err := scan.New(cfg)
 	if err != nil {
 		return openError(err)
