@@ -348,6 +348,7 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 	// A batch goes IPv4 probes first, then IPv6 ones: a raw socket sends
 	// one family a call.
 	pkts, pkts6 := make([][]byte, 0, maxBatch), make([][]byte, 0, maxBatch)
+	idx := make([]uint64, maxBatch) // the batch's indexes in the space
 	space, perm, key, sport := e.cfg.Space, e.cfg.Perm, e.cfg.Key, e.cfg.SourcePort
 	// With one source a family, every probe of that family has it; with
 	// several, each takes its target's, looked up by a branch that one
@@ -390,11 +391,12 @@ func (e *Engine) send(ctx context.Context, id int, s *netio.Sender, p *pace.Limi
 			continue
 		}
 		pkts, pkts6 = pkts[:0], pkts6[:0]
+		perm.Fill(idx[:wk.hi-wk.lo], wk.lo)
 		for pos := wk.lo; pos < wk.hi; pos++ {
 			if wk.p.try > 0 && wk.p.ch.has(pos) {
 				continue
 			}
-			ip, port := space.Index(perm.At(pos))
+			ip, port := space.Index(idx[pos-wk.lo])
 			off := (len(pkts) + len(pkts6)) * packet.SYN6Len
 			if ip.Is4() {
 				if steps {
