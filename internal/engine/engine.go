@@ -22,6 +22,19 @@ import (
 	"github.com/trawlscan/trawl/pkg/target"
 )
 
+// A Watcher asks for the closed and filtered results of some hosts only:
+// pkg/scan's suspect check, which counts them for the hosts it is
+// deciding and for no other. Asking it first spares the engine building a
+// result, with the time, for every RST and every silent probe of a sweep.
+// Its methods run on the goroutine that calls out, between its calls.
+type Watcher interface {
+	// Watching reports whether any host is watched. It is asked before
+	// each reply and each chunk of silent probes.
+	Watching() bool
+	// Watches reports whether ip is.
+	Watches(ip target.Addr) bool
+}
+
 // Config describes one scan. The zero value of every optional field means
 // its default.
 type Config struct {
@@ -73,6 +86,9 @@ type Config struct {
 	// by an ICMP unreachable, and those still unanswered Wait after their
 	// last try, with result.ReasonNoResponse, one result per probe.
 	Filtered bool
+	// Watch, if set, asks for the closed and filtered results that Closed
+	// and Filtered leave out, for the hosts it watches.
+	Watch Watcher
 	// LockThreads locks each sender to an OS thread and, while Run runs,
 	// sets the process-wide GOMAXPROCS to one P per sender plus one for
 	// the receiver (see Run). False leaves the runtime as it is.
@@ -483,9 +499,14 @@ func (e *Engine) pollStats() {
 	}
 }
 
+// watches reports whether Config.Watch asks for ip's results.
+func (e *Engine) watches(ip target.Addr) bool {
+	return e.cfg.Watch != nil && e.cfg.Watch.Watching() && e.cfg.Watch.Watches(ip)
+}
+
 // sweep takes the chunks the window has retired, reusing buf, counts their
-// unanswered probes as silent and, with Config.Filtered, reports each as
-// filtered with no response. It runs on the receiver's goroutine, the one
+// unanswered probes as silent and, with Config.Filtered or for the hosts
+// Config.Watch watches, reports each as filtered with no response. It runs on the receiver's goroutine, the one
 // that marks answers: a chunk is out of the ring before it is swept, so
 // every answer to it is marked by then, and any later one finds no chunk
 // and is late. No probe is reported twice.
@@ -494,6 +515,7 @@ func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 	now := time.Now()
 	for _, ch := range buf {
 		var silent uint64
+		watch := !e.cfg.Filtered && e.cfg.Watch != nil && e.cfg.Watch.Watching()
 		for i, w := range ch.words {
 			lo := ch.lo + uint64(i)*64
 			unanswered := ^w
@@ -501,10 +523,14 @@ func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 				unanswered &= 1<<n - 1
 			}
 			silent += uint64(bits.OnesCount64(unanswered))
-			for ; e.cfg.Filtered && unanswered != 0; unanswered &= unanswered - 1 {
+			for ; (e.cfg.Filtered || watch) && unanswered != 0; unanswered &= unanswered - 1 {
 				pos := lo + uint64(bits.TrailingZeros64(unanswered))
 				ip, port := e.cfg.Space.Index(e.cfg.Perm.At(pos))
+				if !e.cfg.Filtered && !e.cfg.Watch.Watches(ip) {
+					continue
+				}
 				out(result.Result{IP: ip.Netip(), Port: port, Status: result.StatusFiltered, Reason: result.ReasonNoResponse, Time: now})
+				watch = watch && e.cfg.Watch.Watching()
 			}
 		}
 		e.silent.Add(silent)
@@ -544,7 +570,7 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 	case packet.KindRST:
 		valid = r.Ack == cookie+1 || r.Ack == cookie
 		res.Status, res.Reason, res.TTL, res.ReasonTTL = result.StatusClosed, result.ReasonReset, r.TTL, r.TTL
-		report = e.cfg.Closed
+		report = e.cfg.Closed || e.watches(r.SrcIP)
 	case packet.KindUnreach:
 		if r.SrcIP.Is4() {
 			res.Reason, valid = result.UnreachReason(r.Code)
@@ -553,7 +579,7 @@ func (e *Engine) handle(r packet.Reply, out func(result.Result)) {
 		}
 		valid = valid && r.Seq == cookie
 		res.Status, res.ReasonTTL = result.StatusFiltered, r.TTL
-		report = e.cfg.Filtered
+		report = e.cfg.Filtered || e.watches(r.SrcIP)
 	}
 	if !valid {
 		e.invalid.Add(1)

@@ -139,6 +139,76 @@ func TestFilteredOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+// watchHosts is a Watcher of a set of hosts, watching until stop is set.
+// Like the suspect check, it is asked on the goroutine that calls out.
+type watchHosts struct {
+	hosts map[target.Addr]bool
+	stop  bool
+	asked int
+}
+
+func (w *watchHosts) Watching() bool              { w.asked++; return !w.stop }
+func (w *watchHosts) Watches(ip target.Addr) bool { return w.hosts[ip] }
+
+// TestWatcher scans firewalled with neither Closed nor Filtered, under a
+// Watcher of one host of each kind: every closed and filtered result of
+// those hosts is reported, RST, unreachable or silence, and no other's;
+// and once the Watcher watches nothing, nothing more.
+func TestWatcher(t *testing.T) {
+	open := plant(100, 3)
+	watched := map[target.Addr]bool{}
+	for _, a := range []string{"198.18.0.7", "198.18.1.7", "198.18.2.7", "198.18.2.200", "198.18.3.7"} {
+		watched[target.FromNetip(netip.MustParseAddr(a))] = true
+	}
+	w := &watchHosts{hosts: watched}
+	got, _, err := scan(t, context.Background(), firewalled(open), "198.18.0.0/22", "1-4", Config{Wait: 100 * time.Millisecond, Watch: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isOpen := map[netip.AddrPort]bool{}
+	for _, ap := range open {
+		isOpen[ap] = true
+	}
+	others := map[target.Addr]int{}
+	for _, r := range got {
+		ap := netip.AddrPortFrom(r.IP, r.Port)
+		if r.Status == result.StatusOpen {
+			continue
+		}
+		if !watched[target.FromNetip(r.IP)] {
+			t.Errorf("reported %+v of a host not watched", r)
+			continue
+		}
+		if status, reason := wantFor(ap, isOpen); r.Status != status || r.Reason != reason {
+			t.Errorf("%v: %v %v, want %v %v", ap, r.Status, r.Reason, status, reason)
+		}
+		others[target.FromNetip(r.IP)]++
+	}
+	for ip := range watched {
+		want := 0
+		for port := uint16(1); port <= 4; port++ {
+			if status, _ := wantFor(netip.AddrPortFrom(ip.Netip(), port), isOpen); status != result.StatusOpen {
+				want++
+			}
+		}
+		if others[ip] != want {
+			t.Errorf("%v: %d closed and filtered results, want %d", ip.Netip(), others[ip], want)
+		}
+	}
+	if w.asked == 0 {
+		t.Error("the Watcher was never asked")
+	}
+
+	w = &watchHosts{hosts: watched, stop: true}
+	got, _, err = scan(t, context.Background(), firewalled(nil), "198.18.0.0/22", "1-4", Config{Wait: 100 * time.Millisecond, Watch: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("%d results with nothing watched, first %+v", len(got), got[0])
+	}
+}
+
 // TestUnreachablesCompleteTheScan answers every probe with an ICMP
 // unreachable: each is an answer, so the scan ends with the last one, not
 // after the wait, and retries nothing.

@@ -183,8 +183,9 @@ func framesFor(cfg *Config, p Plan, routes []Route) (iface string, hop4, hop6 ne
 }
 
 // openRaw opens the senders and the capture for a raw SYN scan of p, by
-// frames or through the raw socket as choosePath decides.
-func openRaw(cfg *Config, p Plan) (*rawScan, error) {
+// frames or through the raw socket as choosePath decides, whose engine
+// also reports to watch what it watches (nil for none).
+func openRaw(cfg *Config, p Plan, watch engine.Watcher) (*rawScan, error) {
 	path, err := choosePath(cfg, p)
 	if err != nil {
 		return nil, err
@@ -222,7 +223,7 @@ func openRaw(cfg *Config, p Plan) (*rawScan, error) {
 		return nil, err
 	}
 	sc.closers = append(sc.closers, capture.Close)
-	if sc.Engine, err = newEngine(cfg, p, path.src, path.sources, sport, senders, capture); err != nil {
+	if sc.Engine, err = newEngine(cfg, p, path.src, path.sources, sport, senders, capture, watch); err != nil {
 		sc.close()
 		return nil, err
 	}
@@ -245,8 +246,8 @@ func numSenders(cfg *Config, p Plan) int {
 // newEngine returns the engine for p that sends from src:sport, or,
 // if sources is not empty, from each probe's source by destination,
 // through senders and reads the replies from capture, under a new cookie
-// key.
-func newEngine(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom, sport uint16, senders []*netio.Sender, capture netio.Capture) (*engine.Engine, error) {
+// key, and reports to watch what it watches.
+func newEngine(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom, sport uint16, senders []*netio.Sender, capture netio.Capture, watch engine.Watcher) (*engine.Engine, error) {
 	key, err := syncookie.NewKey()
 	if err != nil {
 		return nil, fmt.Errorf("cookie key: %w", err)
@@ -254,7 +255,7 @@ func newEngine(cfg *Config, p Plan, src netip.Addr, sources []engine.SourceFrom,
 	ecfg := engine.Config{
 		Space: p.Space, Perm: target.NewPermutation(p.Space.Len(), p.Seed), Start: p.Start, End: p.End,
 		Source: src, Sources: sources, SourcePort: sport, Key: key,
-		Retries: cfg.Retries, Wait: cfg.Wait, Closed: cfg.Closed, Filtered: cfg.Filtered, LockThreads: cfg.LockThreads,
+		Retries: cfg.Retries, Wait: cfg.Wait, Closed: cfg.Closed, Filtered: cfg.Filtered, Watch: watch, LockThreads: cfg.LockThreads,
 	}
 	ecfg.Rate, ecfg.Burst = pacing(cfg, p)
 	ecfg.RateAuto = cfg.RateAuto

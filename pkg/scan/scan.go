@@ -108,10 +108,10 @@ func New(cfg Config) (*Scan, error) {
 	if s.svc, err = openServices(&cfg, &s.plan); err != nil {
 		return nil, err
 	}
-	inner := s.checkSuspects(cfg)
+	s.checkSuspects(cfg)
 	var fallback error // why not raw, with Auto
 	if cfg.Method != Connect {
-		raw, err := openRaw(&inner, p)
+		raw, err := openRaw(&cfg, p, s.watcher())
 		switch {
 		case err == nil:
 			s.plan.setRaw(&cfg, raw.path)
@@ -123,6 +123,7 @@ func New(cfg Config) (*Scan, error) {
 		fallback = err
 	}
 	s.plan.setConnect(&cfg, fallback)
+	inner := s.connectConfig(cfg)
 	if s.r, err = openConnect(&inner, p); err != nil {
 		return nil, err
 	}

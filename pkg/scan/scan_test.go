@@ -327,7 +327,7 @@ func TestNoAllocationPerResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	echo := newEchoNet()
-	eng, err := newEngine(&cfg, p, netip.MustParseAddr("198.19.0.1"), nil, 61000, []*netio.Sender{netio.NewSender(echo, 64)}, echo)
+	eng, err := newEngine(&cfg, p, netip.MustParseAddr("198.19.0.1"), nil, 61000, []*netio.Sender{netio.NewSender(echo, 64)}, echo, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

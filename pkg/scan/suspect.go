@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trawlscan/trawl/internal/engine"
 	"github.com/trawlscan/trawl/pkg/result"
 	"github.com/trawlscan/trawl/pkg/target"
 )
@@ -95,7 +96,8 @@ type suspects struct {
 	// every silent probe to the check, which passes on only these.
 	closed, filtered, drop bool
 
-	hosts map[target.Addr]tally // every host with an open port; check's goroutine only
+	hosts    map[target.Addr]tally // every host with an open port; check's goroutine only
+	deciding int                   // how many of them are undecided; check's goroutine only
 
 	mu   sync.Mutex
 	held map[target.Addr][]heldOpen // the open results of undecided hosts
@@ -113,16 +115,32 @@ func checksSuspects(cfg *Config, p Plan) bool {
 	return !cfg.NoSuspectCheck && p.End-p.Start >= SuspectSample*p.Space.Hosts()
 }
 
-// checkSuspects sets up the suspect check for s, if its plan has one,
-// and returns the Config for the scanner below it: that scanner reports
-// every reply and every silent probe to the check, which passes on what
-// cfg asks for.
-func (s *Scan) checkSuspects(cfg Config) Config {
-	if !s.plan.SuspectCheck {
-		return cfg
+// checkSuspects sets up the suspect check for s, if its plan has one.
+// The scanner below the check reports to it more than cfg asks for, and
+// the check passes on only what cfg asks for: the raw engine reports the
+// closed and filtered results of the hosts the check is deciding (see
+// watcher), the connect scanner every one (see connectConfig).
+func (s *Scan) checkSuspects(cfg Config) {
+	if s.plan.SuspectCheck {
+		s.sus = newSuspects(&cfg, s.plan)
 	}
-	s.sus = newSuspects(&cfg, s.plan)
-	cfg.Closed, cfg.Filtered = true, true
+}
+
+// watcher returns the engine.Watcher for s's raw engine: its suspect
+// check, or nil without one.
+func (s *Scan) watcher() engine.Watcher {
+	if s.sus == nil {
+		return nil
+	}
+	return s.sus
+}
+
+// connectConfig returns cfg for s's connect scanner, which reports every
+// closed and filtered result to the suspect check, if s has one.
+func (s *Scan) connectConfig(cfg Config) Config {
+	if s.sus != nil {
+		cfg.Closed, cfg.Filtered = true, true
+	}
 	return cfg
 }
 
@@ -158,6 +176,7 @@ func (s *suspects) check(r result.Result) {
 		if tracked && h.verdict == undecided {
 			if h.other++; h.other > SuspectSample-SuspectOpen {
 				h.verdict = genuine
+				s.deciding--
 				s.release(ip, false)
 			}
 			s.hosts[ip] = h
@@ -179,14 +198,30 @@ func (s *suspects) check(r result.Result) {
 		}
 		return
 	}
+	if !tracked {
+		s.deciding++
+	}
 	h.open++
 	s.hold(ip, r)
 	if h.open >= SuspectOpen {
 		h.verdict = suspect
+		s.deciding--
 		s.marked.Add(1)
 		s.release(ip, true)
 	}
 	s.hosts[ip] = h
+}
+
+// Watching reports whether the check is deciding any host. With Watches,
+// it makes the check the raw engine's engine.Watcher: the engine reports
+// to it the closed and filtered results of the hosts it is deciding,
+// which are all that it counts, and builds none for the others.
+func (s *suspects) Watching() bool { return s.deciding > 0 }
+
+// Watches reports whether the check is deciding ip.
+func (s *suspects) Watches(ip target.Addr) bool {
+	h, ok := s.hosts[ip]
+	return ok && h.verdict == undecided
 }
 
 // hold keeps the open result r of the undecided host ip.

@@ -157,6 +157,49 @@ func TestSuspectStreams(t *testing.T) {
 	}
 }
 
+// TestSuspectWatcher feeds the check the streams of TestSuspectStreams
+// as the raw engine does, as its engine.Watcher: each open result, and
+// each other one only while the check watches its host. It passes on the
+// same results, marked the same, as when fed every result, from far fewer.
+func TestSuspectWatcher(t *testing.T) {
+	hosts := []synthHost{
+		{netip.MustParseAddr("198.18.0.1"), tarpit},
+		{netip.MustParseAddr("198.18.0.2"), busy},
+		{netip.MustParseAddr("198.18.0.3"), quiet},
+		{netip.MustParseAddr("198.18.0.4"), walled},
+		{netip.MustParseAddr("198.18.0.5"), dropAll},
+	}
+	cfg, p := suspectPlan(t, "198.18.0.0/29", "1-1024", nil)
+	for seed := range uint64(20) {
+		rs := stream(hosts, 1024, seed)
+		want, _ := runCheck(cfg, p, rs)
+		s := newSuspects(&cfg, p)
+		if s.Watching() {
+			t.Fatal("watching before any result")
+		}
+		var got []result.Result
+		out := func(r result.Result) { got = append(got, r) }
+		check := s.wrap(out)
+		fed := 0
+		for _, r := range rs {
+			if r.Status == result.StatusOpen || s.Watching() && s.Watches(target.FromNetip(r.IP)) {
+				check(r)
+				fed++
+			}
+		}
+		if s.Watching() {
+			t.Errorf("seed %d: still watching once every host is decided", seed)
+		}
+		s.finish(out)
+		if !slices.Equal(got, want) {
+			t.Fatalf("seed %d: %d results fed what it watches, %d fed everything", seed, len(got), len(want))
+		}
+		if opens := 1024 + 300 + 2 + 60; fed > opens+4*(SuspectSample-SuspectOpen+1) {
+			t.Errorf("seed %d: fed %d of %d results, want at most the %d open and the few that decide hosts", seed, fed, len(rs), opens)
+		}
+	}
+}
+
 // TestSuspectHoldsUntilDecided: a tarpit's first SuspectOpen-1 open
 // results wait, and come out marked with the SuspectOpen-th; a real
 // host's wait until SuspectSample-SuspectOpen+1 of its probes answered
@@ -304,9 +347,9 @@ func TestSuspectEveryHostAnswers(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := &Scan{plan: p}
-		inner := s.checkSuspects(cfg)
+		s.checkSuspects(cfg)
 		echo := newEchoNet()
-		eng, err := newEngine(&inner, p, netip.MustParseAddr("198.19.0.1"), nil, 61000, []*netio.Sender{netio.NewSender(echo, 64)}, echo)
+		eng, err := newEngine(&cfg, p, netip.MustParseAddr("198.19.0.1"), nil, 61000, []*netio.Sender{netio.NewSender(echo, 64)}, echo, s.watcher())
 		if err != nil {
 			t.Fatal(err)
 		}
