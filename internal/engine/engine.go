@@ -506,10 +506,11 @@ func (e *Engine) watches(ip target.Addr) bool {
 
 // sweep takes the chunks the window has retired, reusing buf, counts their
 // unanswered probes as silent and, with Config.Filtered or for the hosts
-// Config.Watch watches, reports each as filtered with no response. It runs on the receiver's goroutine, the one
-// that marks answers: a chunk is out of the ring before it is swept, so
-// every answer to it is marked by then, and any later one finds no chunk
-// and is late. No probe is reported twice.
+// Config.Watch watches, reports each as filtered with no response. It runs
+// on the receiver's goroutine, the one that marks answers: a chunk is out
+// of the ring before it is swept, so every answer to it is marked by then,
+// and any later one finds no chunk and is late. No probe is reported
+// twice.
 func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 	buf = e.win.takeRetired(buf[:0])
 	now := time.Now()

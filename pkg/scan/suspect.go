@@ -92,8 +92,8 @@ type heldOpen struct {
 type suspects struct {
 	space *target.Space
 	perm  *target.Permutation
-	// What the caller asked for: the engine reports every reply and
-	// every silent probe to the check, which passes on only these.
+	// What the caller asked for: the scanner below reports more to the
+	// check (see checkSuspects), which passes on only these.
 	closed, filtered, drop bool
 
 	hosts    map[target.Addr]tally // every host with an open port; check's goroutine only
