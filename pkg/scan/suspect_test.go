@@ -103,19 +103,26 @@ var (
 	dropAll = func(uint16) result.Status { return result.StatusFiltered }
 )
 
-// TestSuspectStreams runs streams of a tarpit, a busy real host (300 of
-// 1024 open), a host with two open ports, a firewalled host with 60 open
-// ports and the rest dropped, and a silent host, in many random orders:
-// every open result of the tarpit, and only those, is marked, every open
-// result arrives once, and closed and filtered ones only when asked for.
-func TestSuspectStreams(t *testing.T) {
-	hosts := []synthHost{
+// streamHosts returns a tarpit, a busy real host (300 of 1024 open), a
+// host with two open ports, a firewalled host with 60 open ports and the
+// rest dropped, and a silent host, on 198.18.0.1-5.
+func streamHosts() []synthHost {
+	return []synthHost{
 		{netip.MustParseAddr("198.18.0.1"), tarpit},
 		{netip.MustParseAddr("198.18.0.2"), busy},
 		{netip.MustParseAddr("198.18.0.3"), quiet},
 		{netip.MustParseAddr("198.18.0.4"), walled},
 		{netip.MustParseAddr("198.18.0.5"), dropAll},
 	}
+}
+
+// TestSuspectStreams runs streams of a tarpit, a busy real host (300 of
+// 1024 open), a host with two open ports, a firewalled host with 60 open
+// ports and the rest dropped, and a silent host, in many random orders:
+// every open result of the tarpit, and only those, is marked, every open
+// result arrives once, and closed and filtered ones only when asked for.
+func TestSuspectStreams(t *testing.T) {
+	hosts := streamHosts()
 	for _, show := range []bool{false, true} {
 		cfg, p := suspectPlan(t, "198.18.0.0/29", "1-1024", func(c *Config) { c.Closed, c.Filtered = show, show })
 		if !p.SuspectCheck {
@@ -162,13 +169,7 @@ func TestSuspectStreams(t *testing.T) {
 // each other one only while the check watches its host. It passes on the
 // same results, marked the same, as when fed every result, from far fewer.
 func TestSuspectWatcher(t *testing.T) {
-	hosts := []synthHost{
-		{netip.MustParseAddr("198.18.0.1"), tarpit},
-		{netip.MustParseAddr("198.18.0.2"), busy},
-		{netip.MustParseAddr("198.18.0.3"), quiet},
-		{netip.MustParseAddr("198.18.0.4"), walled},
-		{netip.MustParseAddr("198.18.0.5"), dropAll},
-	}
+	hosts := streamHosts()
 	cfg, p := suspectPlan(t, "198.18.0.0/29", "1-1024", nil)
 	for seed := range uint64(20) {
 		rs := stream(hosts, 1024, seed)
