@@ -9,9 +9,10 @@ import (
 // any Space holds (2^32 hosts × 65535 ports).
 const MaxPermutation = 1 << 48
 
-// rounds is the number of Feistel rounds, each with its own key. The
-// network is a bijection with any number of rounds; four scatter
-// consecutive positions well with mix, and promise nothing more.
+// rounds is the number of Feistel rounds, each with its own key, written
+// out in encrypt and decrypt. The network is a bijection with any number
+// of rounds; four scatter consecutive positions well with mix, and promise
+// nothing more.
 const rounds = 4
 
 // Permutation is a keyed bijection on [0, n), used to visit a Space in an
@@ -73,7 +74,7 @@ func (p *Permutation) At(pos uint64) uint64 {
 
 // Fill sets dst[i] to At(lo+i) for each i. It panics unless
 // lo+len(dst) <= n, and does not allocate. It gives the same indexes as
-// At, for about a third of the cost on a domain that needs walking: it
+// At, for about half the cost on a domain that needs walking: it
 // walks the positions' cycles side by side, 64 at a time, one step for
 // each walk not yet below n per pass. The walks' multiplies then overlap
 // in the CPU instead of waiting on each other, and no branch depends on
