@@ -119,6 +119,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -198,7 +199,7 @@ func signalThreads() error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("threads %v did not answer signal %d within %v", behind, sig, everyThreadTimeout)
+			return fmt.Errorf("threads %v did not answer signal %d within %v (%s)", behind, sig, everyThreadTimeout, threadStates(pid, behind))
 		}
 		for _, tid := range behind {
 			if err := unix.Tgkill(pid, tid, sig); err != nil && err != unix.ESRCH {
@@ -207,6 +208,29 @@ func signalThreads() error {
 		}
 		time.Sleep(pause)
 	}
+}
+
+// threadStates describes threads of process pid for an error: each one's
+// state, wait channel and signal masks from /proc, which say why it has
+// not run a handler.
+func threadStates(pid int, tids []int) string {
+	var parts []string
+	for _, tid := range tids {
+		dir := fmt.Sprintf("/proc/%d/task/%d/", pid, tid)
+		desc := fmt.Sprintf("%d:", tid)
+		if b, err := os.ReadFile(dir + "status"); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if k, v, ok := strings.Cut(line, ":"); ok && slices.Contains([]string{"Name", "State", "SigPnd", "ShdPnd", "SigBlk", "SigCgt"}, k) {
+					desc += " " + k + "=" + strings.Join(strings.Fields(v), " ")
+				}
+			}
+		}
+		if b, err := os.ReadFile(dir + "wchan"); err == nil {
+			desc += " wchan=" + string(b)
+		}
+		parts = append(parts, desc)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // capsetZero returns a capset(2) call that empties the effective, permitted

@@ -5,6 +5,7 @@ package priv
 import (
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,4 +34,17 @@ func TestLateSignal(t *testing.T) {
 		}
 	}
 	time.Sleep(50 * time.Millisecond) // the signals are handled by now
+}
+
+// TestThreadStates checks that a thread that does not answer is described
+// by its state and signal masks, and a thread gone by its ID alone.
+func TestThreadStates(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	got := threadStates(os.Getpid(), []int{unix.Gettid(), 1 << 30})
+	for _, want := range []string{"State=R", "SigBlk=", "SigPnd=", "wchan=", "; 1073741824:"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("threadStates = %q, want %q in it", got, want)
+		}
+	}
 }
