@@ -29,7 +29,7 @@ import (
 // Its methods run on the goroutine that calls out, between its calls.
 type Watcher interface {
 	// Watching reports whether any host is watched. It is asked before
-	// each reply and each chunk of silent probes.
+	// each reply and each silent probe is reported or passed over.
 	Watching() bool
 	// Watches reports whether ip is.
 	Watches(ip target.Addr) bool
@@ -499,9 +499,14 @@ func (e *Engine) pollStats() {
 	}
 }
 
+// watching reports whether Config.Watch watches any host.
+func (e *Engine) watching() bool {
+	return e.cfg.Watch != nil && e.cfg.Watch.Watching()
+}
+
 // watches reports whether Config.Watch asks for ip's results.
 func (e *Engine) watches(ip target.Addr) bool {
-	return e.cfg.Watch != nil && e.cfg.Watch.Watching() && e.cfg.Watch.Watches(ip)
+	return e.watching() && e.cfg.Watch.Watches(ip)
 }
 
 // sweep takes the chunks the window has retired, reusing buf, counts their
@@ -516,7 +521,6 @@ func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 	now := time.Now()
 	for _, ch := range buf {
 		var silent uint64
-		watch := !e.cfg.Filtered && e.cfg.Watch != nil && e.cfg.Watch.Watching()
 		for i, w := range ch.words {
 			lo := ch.lo + uint64(i)*64
 			unanswered := ^w
@@ -524,14 +528,12 @@ func (e *Engine) sweep(buf []*chunk, out func(result.Result)) []*chunk {
 				unanswered &= 1<<n - 1
 			}
 			silent += uint64(bits.OnesCount64(unanswered))
-			for ; (e.cfg.Filtered || watch) && unanswered != 0; unanswered &= unanswered - 1 {
+			for ; unanswered != 0 && (e.cfg.Filtered || e.watching()); unanswered &= unanswered - 1 {
 				pos := lo + uint64(bits.TrailingZeros64(unanswered))
 				ip, port := e.cfg.Space.Index(e.cfg.Perm.At(pos))
-				if !e.cfg.Filtered && !e.cfg.Watch.Watches(ip) {
-					continue
+				if e.cfg.Filtered || e.cfg.Watch.Watches(ip) {
+					out(result.Result{IP: ip.Netip(), Port: port, Status: result.StatusFiltered, Reason: result.ReasonNoResponse, Time: now})
 				}
-				out(result.Result{IP: ip.Netip(), Port: port, Status: result.StatusFiltered, Reason: result.ReasonNoResponse, Time: now})
-				watch = watch && e.cfg.Watch.Watching()
 			}
 		}
 		e.silent.Add(silent)
