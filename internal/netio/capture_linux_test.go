@@ -37,15 +37,17 @@ func TestCaptureBothFamilies(t *testing.T) {
 		t.Run(fmt.Sprintf("%s %v", c.iface, c.srcs), func(t *testing.T) {
 			want := map[string]int{}
 			targets := map[netip.Addr][2]uint16{} // an open and a closed port
+			var taken []uint16
 			for _, a := range []netip.Addr{lo4, lo6} {
-				open, closed := listenPort(t, a, true), listenPort(t, a, false)
+				open, closed := openPort(t, a), closedPort(t, a)
 				targets[a] = [2]uint16{open, closed}
+				taken = append(taken, open, closed)
 				if slices.Contains(c.srcs, a) {
 					want[replyName(a, open, "SYN-ACK")] = 1
 					want[replyName(a, closed, "RST")] = 1
 				}
 			}
-			sport := listenPort(t, lo4, false)
+			sport := sourcePort(t, lo4, taken)
 			cp, err := OpenCapture(c.iface, c.srcs, sport, 1<<20)
 			if errors.Is(err, ErrPrivilege) {
 				t.Skip(err)
@@ -89,20 +91,22 @@ func TestCaptureBothFamilies(t *testing.T) {
 	}
 }
 
-// listenPort returns a free TCP port on a: one listened on until t ends if
-// open, else one closed again.
-func listenPort(t *testing.T, a netip.Addr, open bool) uint16 {
+// sourcePort returns a port of a that a listener just gave back and that
+// is none of taken: connecting from a port to itself would succeed, as a
+// simultaneous open, even where nothing listens.
+func sourcePort(t *testing.T, a netip.Addr, taken []uint16) uint16 {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(a, 0)))
-	if err != nil {
-		t.Skipf("listen on %v: %v", a, err)
-	}
-	if open {
-		t.Cleanup(func() { ln.Close() })
-	} else {
+	for {
+		ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(a, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).AddrPort().Port()
 		ln.Close()
+		if !slices.Contains(taken, port) {
+			return port
+		}
 	}
-	return ln.Addr().(*net.TCPAddr).AddrPort().Port()
 }
 
 // replyName names a TCP reply from a:port with flags.

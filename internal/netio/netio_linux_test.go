@@ -321,15 +321,36 @@ func openPort(t *testing.T, addr netip.Addr) uint16 {
 	return uint16(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// closedPort returns a port on addr that a listener just gave back.
+// closedPort returns a port on addr that nothing listens on. A TCP socket
+// bound to it, and never listening, holds it until t ends: the kernel
+// answers SYNs to it with RST, and gives it to no other socket meanwhile,
+// neither another process's nor this test's own source port.
 func closedPort(t *testing.T, addr netip.Addr) uint16 {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(addr, 0)))
+	family, sa := unix.AF_INET6, unix.Sockaddr(&unix.SockaddrInet6{Addr: addr.As16()})
+	if addr.Is4() {
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Addr: addr.As4()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return uint16(ln.Addr().(*net.TCPAddr).Port)
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, sa); err != nil {
+		t.Fatalf("bind %v: %v", addr, err)
+	}
+	bound, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch b := bound.(type) {
+	case *unix.SockaddrInet4:
+		return uint16(b.Port)
+	case *unix.SockaddrInet6:
+		return uint16(b.Port)
+	}
+	t.Fatalf("bound to %T", bound)
+	return 0
 }
 
 // tap is a packet socket that reads the Ethernet frames that arrive on one
