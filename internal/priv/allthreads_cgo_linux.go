@@ -115,7 +115,6 @@ static uintptr_t trawl_priv_capdata_addr(void) { return (uintptr_t)trawl_priv_ca
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -168,7 +167,11 @@ func everyThread(calls []call) error {
 func privSignal() syscall.Signal { return syscall.Signal(C.trawl_priv_signal()) }
 
 // signalThreads signals every thread whose credentials differ from the
-// calling thread's until none does.
+// calling thread's until none does. A pass lists the threads, then reads
+// each one's credentials; a thread that answers between the two may have
+// started another meanwhile, with the old credentials and after the
+// listing. So a pass that finds every thread up to date ends the rounds
+// only if the threads listed after it are all among those it read.
 func signalThreads() error {
 	pid, self := os.Getpid(), unix.Gettid()
 	want, err := readCreds(pid, self)
@@ -177,16 +180,23 @@ func signalThreads() error {
 	}
 	sig := privSignal()
 	deadline := time.Now().Add(everyThreadTimeout)
+	var checked []int // the threads the last pass read
+	clean := false    // and found up to date, or gone
 	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
 		tids, err := threads(pid)
 		if err != nil {
 			return err
 		}
+		tids = slices.DeleteFunc(tids, func(t int) bool { return t == self })
+		if clean && !slices.ContainsFunc(tids, func(t int) bool { return !slices.Contains(checked, t) }) {
+			return nil
+		}
 		var behind []int
-		for _, tid := range slices.DeleteFunc(tids, func(t int) bool { return t == self }) {
+		checked = tids
+		for _, tid := range tids {
 			got, err := readCreds(pid, tid)
-			if errors.Is(err, os.ErrNotExist) {
-				continue // the thread has exited
+			if gone(err) {
+				continue
 			}
 			if err != nil {
 				return err
@@ -195,11 +205,15 @@ func signalThreads() error {
 				behind = append(behind, tid)
 			}
 		}
-		if len(behind) == 0 {
-			return nil
-		}
+		clean = len(behind) == 0
 		if time.Now().After(deadline) {
+			if clean {
+				return fmt.Errorf("threads kept starting for %v", everyThreadTimeout)
+			}
 			return fmt.Errorf("threads %v did not answer signal %d within %v (%s)", behind, sig, everyThreadTimeout, threadStates(pid, behind))
+		}
+		if clean {
+			continue
 		}
 		for _, tid := range behind {
 			if err := unix.Tgkill(pid, tid, sig); err != nil && err != unix.ESRCH {

@@ -198,6 +198,13 @@ func readCreds(pid, tid int) (creds, error) {
 	return c, nil
 }
 
+// gone reports whether err, from readCreds, says the thread has exited:
+// its status file is missing if it exited before the open, and a read
+// fails with ESRCH if it exited after.
+func gone(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+}
+
 // threads lists the thread IDs of process pid.
 func threads(pid int) ([]int, error) {
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
@@ -221,8 +228,8 @@ func verify(pid int, want creds) error {
 	}
 	for _, tid := range tids {
 		got, err := readCreds(pid, tid)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // the thread has exited
+		if gone(err) {
+			continue
 		}
 		if err != nil {
 			return err

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -219,4 +221,84 @@ func dropChild(mode string) {
 	locked.Wait()
 	_, _ = unix.Write(p[1], []byte{0})
 	os.Exit(0)
+}
+
+// The arguments of TestEveryThreadChurn's capset calls. They are package
+// variables, so that they stay where they are while the other threads
+// read them.
+var (
+	churnHeader = unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	churnData   [2][2]unix.CapUserData // [0]: effective lowered, [1]: as before
+)
+
+// TestEveryThreadChurn lowers and restores one effective capability on
+// every thread, round after round, while goroutines start and end threads
+// all along, and checks after each round that every thread has it as the
+// caller has. A thread that a stale thread starts after signalThreads has
+// listed the threads, but before that creator answers, starts with the
+// old credentials; signalThreads must list again before it calls the round
+// done.
+func TestEveryThreadChurn(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pid, self := os.Getpid(), unix.Gettid()
+	before, err := readCreds(pid, self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.prm&(1<<unix.CAP_SYS_NICE) == 0 {
+		t.Skip("needs CAP_SYS_NICE in the permitted set, to lower and raise it")
+	}
+	if err := unix.Capget(&churnHeader, &churnData[1][0]); err != nil {
+		t.Fatal(err)
+	}
+	churnData[0] = churnData[1]
+	churnData[0][0].Effective &^= 1 << unix.CAP_SYS_NICE
+	capset := func(i int) call {
+		return call{trap: unix.SYS_CAPSET, a1: uintptr(unsafe.Pointer(&churnHeader)), a2: uintptr(unsafe.Pointer(&churnData[i][0])), name: "capset"}
+	}
+	t.Cleanup(func() {
+		if err := everyThread([]call{capset(1)}); err != nil {
+			t.Errorf("restore: %v", err)
+		}
+	})
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				done := make(chan struct{})
+				go func() {
+					// A goroutine that ends locked ends its thread; while
+					// it sleeps, the runtime starts another for the rest.
+					runtime.LockOSThread()
+					time.Sleep(50 * time.Microsecond)
+					close(done)
+				}()
+				<-done
+			}
+		}()
+	}
+	for round := range 400 {
+		i := round % 2
+		if err := everyThread([]call{capset(i)}); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		want, err := readCreds(pid, self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verify(pid, want); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
 }
