@@ -258,6 +258,8 @@ func TestEveryThreadChurn(t *testing.T) {
 		return call{trap: unix.SYS_CAPSET, a1: uintptr(unsafe.Pointer(&churnHeader)), a2: uintptr(unsafe.Pointer(&churnData[i][0])), name: "capset"}
 	}
 	t.Cleanup(func() {
+		runtime.LockOSThread() // the test's own lock is gone by now
+		defer runtime.UnlockOSThread()
 		if err := everyThread([]call{capset(1)}); err != nil {
 			t.Errorf("restore: %v", err)
 		}
